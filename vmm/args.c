@@ -1,0 +1,140 @@
+/* args.c - parsing hearth-vmm's flags (args.h). Every value is checked here so
+ * a bad flag is exit status 125 with a message, before any VM exists. */
+#include "args.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MEM_MIB 128
+#define MIN_MEM_MIB 4
+#define MAX_MEM_MIB 65536
+#define DEFAULT_TMP_MIB 64
+
+void args_usage(FILE *to) {
+  fputs("usage: hearth-vmm [--mem MIB] [--root DIR] [--cwd PATH] [--env K=V]...\n"
+        "                  [--timeout S] [--trace-syscalls[=FILE]] [--tmp-size MIB]\n"
+        "                  [--no-rewrite] [--stats FILE] [--verbose] -- PROGRAM [ARG]...\n"
+        "Runs a static Linux x86-64 PROGRAM (a path inside --root) in a KVM microVM\n"
+        "with no guest kernel.\n",
+        to);
+}
+
+enum { OPT_MEM = 256, OPT_ROOT, OPT_CWD, OPT_ENV, OPT_TIMEOUT, OPT_TRACE, OPT_NO_REWRITE,
+       OPT_STATS, OPT_TMP, OPT_VERSION };
+
+static const struct option args_options[] = {
+    {"mem", required_argument, NULL, OPT_MEM},
+    {"root", required_argument, NULL, OPT_ROOT},
+    {"cwd", required_argument, NULL, OPT_CWD},
+    {"env", required_argument, NULL, OPT_ENV},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"trace-syscalls", optional_argument, NULL, OPT_TRACE},
+    {"no-rewrite", no_argument, NULL, OPT_NO_REWRITE},
+    {"stats", required_argument, NULL, OPT_STATS},
+    {"tmp-size", required_argument, NULL, OPT_TMP},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+static bool parse_mib(const char *s, long min, long max, long *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || end == s || *end || v < min || v > max)
+    return false;
+  *out = v;
+  return true;
+}
+
+static int args_option(int opt, struct vmm_args *a, int *nenv, char *err, int errlen) {
+  long mib;
+  char *end;
+  switch (opt) {
+  case OPT_MEM:
+    if (!parse_mib(optarg, MIN_MEM_MIB, MAX_MEM_MIB, &mib))
+      return snprintf(err, errlen, "--mem: want MiB between %d and %d, got '%s'", MIN_MEM_MIB,
+                      MAX_MEM_MIB, optarg);
+    a->cfg.mem_bytes = (((uint64_t)mib + 1) & ~1ULL) << 20; /* whole 2 MiB pages */
+    return 0;
+  case OPT_TMP:
+    if (!parse_mib(optarg, 0, MAX_MEM_MIB, &mib))
+      return snprintf(err, errlen, "--tmp-size: want MiB, got '%s'", optarg);
+    a->cfg.tmp_max_bytes = (uint64_t)mib << 20;
+    return 0;
+  case OPT_ROOT:
+    a->cfg.root = optarg;
+    return 0;
+  case OPT_CWD:
+    if (optarg[0] != '/')
+      return snprintf(err, errlen, "--cwd: want an absolute guest path, got '%s'", optarg);
+    a->cfg.cwd = optarg;
+    return 0;
+  case OPT_ENV:
+    if (!strchr(optarg, '=') || optarg[0] == '=')
+      return snprintf(err, errlen, "--env: want K=V, got '%s'", optarg);
+    if (*nenv >= ARGS_MAX_ENV)
+      return snprintf(err, errlen, "--env: at most %d variables", ARGS_MAX_ENV);
+    a->env_storage[(*nenv)++] = optarg;
+    return 0;
+  case OPT_TIMEOUT:
+    errno = 0;
+    a->timeout_s = strtod(optarg, &end);
+    if (errno || end == optarg || *end || !(a->timeout_s > 0) || a->timeout_s > 1e7)
+      return snprintf(err, errlen, "--timeout: want seconds > 0, got '%s'", optarg);
+    return 0;
+  case OPT_TRACE:
+    a->trace = true;
+    a->trace_path = optarg;
+    return 0;
+  case OPT_NO_REWRITE:
+    a->cfg.no_rewrite = true;
+    return 0;
+  case OPT_STATS:
+    a->stats_path = optarg;
+    return 0;
+  case 'v':
+    a->verbose = true;
+    return 0;
+  default:
+    return snprintf(err, errlen, "unknown or incomplete option");
+  }
+}
+
+enum args_result args_parse(int argc, char **argv, struct vmm_args *out, char *err, int errlen) {
+  memset(out, 0, sizeof *out);
+  out->cfg.mem_bytes = (uint64_t)DEFAULT_MEM_MIB << 20;
+  out->cfg.tmp_max_bytes = (uint64_t)DEFAULT_TMP_MIB << 20;
+  int nenv = 0, opt;
+  optind = 1;
+  opterr = 0;
+  /* "+": stop at the first non-option, so PROGRAM's own flags are its own. */
+  while ((opt = getopt_long(argc, argv, "+vh", args_options, NULL)) != -1) {
+    if (opt == 'h')
+      return ARGS_HELP;
+    if (opt == OPT_VERSION)
+      return ARGS_VERSION;
+    if (opt == '?' || opt == ':') {
+      snprintf(err, errlen, "unknown option or missing value: '%s'", argv[optind - 1]);
+      return ARGS_ERROR;
+    }
+    if (args_option(opt, out, &nenv, err, errlen) > 0)
+      return ARGS_ERROR;
+  }
+  if (optind >= argc) {
+    snprintf(err, errlen, "no PROGRAM given");
+    return ARGS_ERROR;
+  }
+  if (argv[optind][0] == '\0') {
+    snprintf(err, errlen, "PROGRAM is an empty path");
+    return ARGS_ERROR;
+  }
+  out->env_storage[nenv] = NULL;
+  out->cfg.env = out->env_storage;
+  out->cfg.argv = &argv[optind];
+  return ARGS_RUN;
+}

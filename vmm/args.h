@@ -1,0 +1,29 @@
+/* args.h - hearth-vmm's command line, parsed into a vm_config. */
+#ifndef HEARTH_VMM_ARGS_H
+#define HEARTH_VMM_ARGS_H
+
+#include <stdbool.h>
+
+#include "vm.h"
+
+#define ARGS_MAX_ENV 4096
+
+struct vmm_args {
+  struct vm_config cfg;
+  const char *trace_path; /* NULL: stderr when tracing */
+  bool trace;
+  const char *stats_path;
+  bool verbose;
+  double timeout_s;
+  char *env_storage[ARGS_MAX_ENV + 1];
+};
+
+enum args_result { ARGS_RUN, ARGS_HELP, ARGS_VERSION, ARGS_ERROR };
+
+/* Parses argv. On ARGS_ERROR a message naming the problem is in err. The
+ * config points into argv (which must outlive it). */
+enum args_result args_parse(int argc, char **argv, struct vmm_args *out, char *err, int errlen);
+
+void args_usage(FILE *to);
+
+#endif

@@ -1,0 +1,146 @@
+/* main.c - hearth-vmm: flags -> a VM -> run -> the program's exit status
+ * (or 124 timeout, 125 hearth failed, 126 not executable, 127 not found). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "log.h"
+#include "run.h"
+#include "vm.h"
+
+#define EXIT_TIMEOUT 124
+#define EXIT_HEARTH_FAILED 125
+#define EXIT_NOT_EXECUTABLE 126
+#define EXIT_NOT_FOUND 127
+
+static struct vm *timeout_vm;
+
+/* SIGALRM: ask the vCPU loop to stop. immediate_exit covers the window just
+ * before KVM_RUN; a blocking host call returns EINTR (no SA_RESTART). */
+static void on_timeout(int sig) {
+  (void)sig;
+  timeout_vm->timeout_fired = 1;
+  if (timeout_vm->kvm.run)
+    timeout_vm->kvm.run->immediate_exit = 1;
+}
+
+static int arm_timeout(struct vm *vm, double seconds) {
+  timeout_vm = vm;
+  struct sigaction sa = {.sa_handler = on_timeout};
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(SIGALRM, &sa, NULL) < 0)
+    return -errno;
+  struct itimerval it = {.it_value = {.tv_sec = (time_t)seconds,
+                                      .tv_usec = (suseconds_t)((seconds - (time_t)seconds) * 1e6)}};
+  if (it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0)
+    it.it_value.tv_usec = 1;
+  return setitimer(ITIMER_REAL, &it, NULL) < 0 ? -errno : 0;
+}
+
+/* Guest memory the guest touched, in KiB: resident pages of the mapping. */
+static unsigned long guest_resident_kib(const struct vm *vm) {
+  size_t pages = vm->mem.size / 4096;
+  unsigned char vec[4096];
+  unsigned long resident = 0;
+  for (size_t at = 0; at < pages; at += sizeof vec) {
+    size_t n = pages - at < sizeof vec ? pages - at : sizeof vec;
+    if (mincore(vm->mem.host + at * 4096, n * 4096, vec) < 0)
+      return 0;
+    for (size_t i = 0; i < n; i++)
+      resident += vec[i] & 1;
+  }
+  return resident * 4;
+}
+
+static void write_stats(const struct vm *vm, const char *path) {
+  FILE *f = fopen(path, "we");
+  if (!f) {
+    vlog(VLOG_WARN, "--stats %s: %s", path, strerror(errno));
+    return;
+  }
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  fprintf(f,
+          "{\"exits\":%llu,\"syscalls\":%llu,\"lstar_syscalls\":%llu,\"sites_rewritten\":%llu,"
+          "\"guest_pages_populated\":%llu,\"guest_resident_kib\":%lu,\"vmm_peak_rss_kib\":%ld,"
+          "\"exit_status\":%d}\n",
+          (unsigned long long)vm->stats.exits, (unsigned long long)vm->stats.syscalls,
+          (unsigned long long)vm->stats.lstar_syscalls,
+          (unsigned long long)vm->stats.sites_rewritten,
+          (unsigned long long)vm->mem.pages_populated, guest_resident_kib(vm), ru.ru_maxrss,
+          vm_exit_status(vm));
+  fclose(f);
+}
+
+static int create_status(int rc) {
+  if (rc == -ENOENT || rc == -ENOTDIR || rc == -ELOOP || rc == -ENAMETOOLONG)
+    return EXIT_NOT_FOUND;
+  if (rc == -ENOEXEC || rc == -EACCES || rc == -EISDIR)
+    return EXIT_NOT_EXECUTABLE;
+  return EXIT_HEARTH_FAILED;
+}
+
+static int run_vm(struct vmm_args *a) {
+  static struct vm vm;
+  const char *step = "?";
+  int rc = vm_create(&vm, &a->cfg, &step);
+  if (rc < 0) {
+    if (strcmp(step, "program") != 0)
+      vlog(VLOG_ERROR, "cannot start the VM (%s): %s", step, strerror(-rc));
+    return strcmp(step, "program") == 0 ? create_status(rc) : EXIT_HEARTH_FAILED;
+  }
+  if (a->timeout_s > 0 && (rc = arm_timeout(&vm, a->timeout_s)) < 0) {
+    vlog(VLOG_ERROR, "cannot arm --timeout: %s", strerror(-rc));
+    vm_destroy(&vm);
+    return EXIT_HEARTH_FAILED;
+  }
+  vm_run(&vm);
+  if (vm.stop == VM_STOP_TIMEOUT)
+    vlog(VLOG_ERROR, "timeout: the guest ran longer than %g s and was stopped", a->timeout_s);
+  int status = vm_exit_status(&vm);
+  if (a->stats_path)
+    write_stats(&vm, a->stats_path);
+  vm_destroy(&vm);
+  return status;
+}
+
+int main(int argc, char **argv) {
+  struct vmm_args a;
+  char err[256];
+  switch (args_parse(argc, argv, &a, err, sizeof err)) {
+  case ARGS_HELP:
+    args_usage(stdout);
+    return 0;
+  case ARGS_VERSION:
+    printf("hearth-vmm %s\n", HEARTH_VERSION);
+    return 0;
+  case ARGS_ERROR:
+    fprintf(stderr, "hearth-vmm: %s\n", err);
+    args_usage(stderr);
+    return EXIT_HEARTH_FAILED;
+  case ARGS_RUN:
+    break;
+  }
+  if (a.verbose)
+    vlog_set_level(VLOG_DEBUG);
+  /* A write to a closed pipe must come back as EPIPE, for the guest's
+   * SIGPIPE, not kill the VMM. */
+  signal(SIGPIPE, SIG_IGN);
+  if (a.trace) {
+    a.cfg.trace = a.trace_path ? fopen(a.trace_path, "we") : stderr;
+    if (!a.cfg.trace) {
+      fprintf(stderr, "hearth-vmm: --trace-syscalls=%s: %s\n", a.trace_path, strerror(errno));
+      return EXIT_HEARTH_FAILED;
+    }
+  }
+  int status = run_vm(&a);
+  if (a.cfg.trace && a.cfg.trace != stderr)
+    fclose(a.cfg.trace);
+  return status;
+}

@@ -1,0 +1,119 @@
+/* run.c - the exit loop of the single vCPU (run.h). Every system call is one
+ * exit: an `out` to PORT_SYSCALL from a rewritten site, or to PORT_LSTAR
+ * from the stub an unrewritten `syscall` lands in. */
+#include "run.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "kernel/signal.h"
+#include "kernel/syscall.h"
+#include "log.h"
+#include "mem/layout.h"
+#include "vm.h"
+
+static void run_guest_crash(struct vm *vm, const char *what) {
+  struct kvm_regs *r = vkvm_regs(&vm->kvm);
+  vlog(VLOG_ERROR, "guest crashed: %s at rip=%#llx (rsp=%#llx)", what,
+       (unsigned long long)r->rip, (unsigned long long)r->rsp);
+  vm_stop_signal(vm, SIGSEGV);
+}
+
+/* Serves the system call of the current I/O exit and sets up the return to
+ * the guest exactly as Linux's sysret would: RAX the result, RCX the return
+ * address, R11 the flags. */
+static void run_syscall(struct vm *vm, bool via_lstar) {
+  struct vkvm *k = &vm->kvm;
+  struct kvm_regs *r = vkvm_regs(k);
+  uint64_t nr = r->rax;
+  uint64_t args[6] = {r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9};
+  uint64_t ret_rip = via_lstar ? r->rcx : vkvm_io_next_rip(k);
+  uint64_t ret_flags = via_lstar ? r->r11 : r->rflags;
+  if (via_lstar)
+    vm->stats.lstar_syscalls++;
+  long ret = syscall_dispatch(vm, nr, args);
+  if (vm->stop != VM_RUNNING)
+    return;
+  r->rax = (uint64_t)ret;
+  if (nr != SYS_rt_sigreturn || ret == -ENOSYS) {
+    /* rt_sigreturn restored every register itself. */
+    r->rcx = ret_rip;
+    r->r11 = ret_flags;
+    r->rflags = (ret_flags & ~0x3000ULL) | RFLAGS_FIXED | RFLAGS_IOPL3;
+    r->rip = ret_rip;
+  }
+  sig_deliver_pending(vm);
+  if (vm->stop != VM_RUNNING)
+    return;
+  vkvm_set_rip(k, r->rip);
+  if (via_lstar && vkvm_ensure_user_mode(k) < 0) {
+    vlog(VLOG_ERROR, "cannot return the vCPU to user mode");
+    vm_stop_error(vm);
+  }
+}
+
+static void run_io_exit(struct vm *vm) {
+  struct kvm_run *run = vm->kvm.run;
+  /* Validate the shape before looking at the port: one byte out. */
+  if (run->io.direction != KVM_EXIT_IO_OUT || run->io.size != 1 || run->io.count != 1) {
+    run_guest_crash(vm, "unexpected port I/O");
+    return;
+  }
+  switch (run->io.port) {
+  case PORT_SYSCALL:
+    run_syscall(vm, false);
+    break;
+  case PORT_LSTAR:
+    run_syscall(vm, true);
+    break;
+  default:
+    run_guest_crash(vm, "port I/O to a port hearth does not serve");
+  }
+}
+
+static void run_exit(struct vm *vm) {
+  struct kvm_run *run = vm->kvm.run;
+  switch (run->exit_reason) {
+  case KVM_EXIT_IO:
+    run_io_exit(vm);
+    break;
+  case KVM_EXIT_SHUTDOWN:
+    /* No IDT yet: #PF, #GP, #UD, hlt and int 0x80 all end here alike. */
+    run_guest_crash(vm, "fault (page fault, protection fault or invalid instruction)");
+    break;
+  case KVM_EXIT_INTERNAL_ERROR:
+    vlog(VLOG_ERROR, "KVM internal error, suberror %u", run->internal.suberror);
+    run_guest_crash(vm, "instruction KVM could not run");
+    break;
+  case KVM_EXIT_FAIL_ENTRY:
+    vlog(VLOG_ERROR, "KVM could not enter the guest (reason %#llx)",
+         (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+    vm_stop_error(vm);
+    break;
+  default:
+    vlog(VLOG_ERROR, "unexpected KVM exit %u at rip=%#llx", run->exit_reason,
+         (unsigned long long)vkvm_regs(&vm->kvm)->rip);
+    vm_stop_error(vm);
+  }
+}
+
+void vm_run(struct vm *vm) {
+  while (vm->stop == VM_RUNNING) {
+    if (vm->timeout_fired) {
+      vm->stop = VM_STOP_TIMEOUT;
+      break;
+    }
+    int rc = vkvm_run(&vm->kvm);
+    if (rc == -EINTR || rc == -EAGAIN)
+      continue;
+    if (rc < 0) {
+      vlog(VLOG_ERROR, "KVM_RUN failed: %s", strerror(-rc));
+      vm_stop_error(vm);
+      break;
+    }
+    vm->stats.exits++;
+    run_exit(vm);
+  }
+}

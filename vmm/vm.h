@@ -1,0 +1,92 @@
+/* vm.h - one hearth microVM: the KVM machine, guest memory, and the guest
+ * kernel state the VMM keeps for the single program it runs (address space,
+ * files, signals, process identity). Everything in vmm/kernel works on a
+ * struct vm. */
+#ifndef HEARTH_VMM_VM_H
+#define HEARTH_VMM_VM_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "kernel/fdtable.h"
+#include "kernel/signal.h"
+#include "kvm/kvm.h"
+#include "mem/gmem.h"
+#include "mem/vma.h"
+
+struct vfs;
+
+struct vm_config {
+  uint64_t mem_bytes;
+  const char *root; /* host directory shown as the guest's "/", or NULL */
+  const char *cwd;  /* guest working directory, default "/" */
+  char **env;       /* the guest's environment, NULL-terminated */
+  char **argv;      /* argv[0] is the program's guest path */
+  unsigned timeout_s;
+  FILE *trace;      /* --trace-syscalls destination, or NULL */
+  bool no_rewrite;  /* leave `syscall` instructions alone (LSTAR path only) */
+  uint64_t tmp_max_bytes;
+};
+
+/* Why the VM stopped; turned into hearth-vmm's exit status. */
+enum vm_stop {
+  VM_RUNNING,
+  VM_STOP_EXIT,    /* exit_group(status) */
+  VM_STOP_SIGNAL,  /* killed by a signal's default action */
+  VM_STOP_TIMEOUT, /* --timeout */
+  VM_STOP_ERROR,   /* the VMM failed */
+};
+
+struct vm_mm {
+  uint64_t brk_start, brk, brk_limit; /* program break and how far it may go */
+  uint64_t mmap_top;                  /* mmaps are placed below this */
+  uint64_t stack_top, stack_bottom;
+  uint64_t load_bias;                 /* of the main executable */
+};
+
+struct vm_proc {
+  int pid, tid;
+  uint64_t clear_child_tid, robust_list, robust_len;
+  uint64_t rlim_cur[16], rlim_max[16]; /* indexed by RLIMIT_* */
+  uint8_t random[16];                  /* AT_RANDOM bytes */
+};
+
+struct vm_stats {
+  uint64_t exits, syscalls, lstar_syscalls, sites_rewritten;
+};
+
+struct vm {
+  const struct vm_config *cfg;
+  struct vkvm kvm;
+  struct gmem mem;
+  struct vma_space vmas;
+  struct vm_mm mm;
+  struct fdtable fds;
+  struct vfs *vfs;
+  struct sig_state sig;
+  struct vm_proc proc;
+  struct vm_stats stats;
+  enum vm_stop stop;
+  int stop_value; /* exit status or signal number */
+  volatile sig_atomic_t timeout_fired;
+};
+
+/* Ends the guest: exit_group(status). */
+void vm_stop_exit(struct vm *vm, int status);
+/* Ends the guest as killed by `sig` (status 128+sig). */
+void vm_stop_signal(struct vm *vm, int sig);
+/* Ends the VM because the VMM itself failed (status 125). */
+void vm_stop_error(struct vm *vm);
+/* hearth-vmm's exit status for how the VM stopped. */
+int vm_exit_status(const struct vm *vm);
+
+#endif
+
+/* Builds the VM for cfg in order — guest memory, KVM, files, program — and
+ * leaves it ready to run. On failure undoes the steps that succeeded, logs
+ * the failed step, and returns its negative errno; *failed_step names it
+ * ("program" errors: -ENOENT not found, -ENOEXEC/-EACCES not executable). */
+int vm_create(struct vm *vm, const struct vm_config *cfg, const char **failed_step);
+void vm_destroy(struct vm *vm);

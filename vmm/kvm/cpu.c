@@ -158,7 +158,7 @@ static int cpu_set_xcr0(int vcpu_fd, uint64_t xcr0) {
 }
 
 int cpu_configure(int kvm_fd, int vcpu_fd) {
-  uint64_t xcr0;
+  uint64_t xcr0 = 0x3;
   int rc = cpu_set_cpuid(kvm_fd, vcpu_fd, &xcr0);
   if (rc < 0) {
     vlog(VLOG_ERROR, "cannot set the vCPU's CPUID: %s", strerror(-rc));

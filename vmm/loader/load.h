@@ -17,7 +17,10 @@ struct load_result {
 /* Loads vm->cfg->argv[0] with vm->cfg->argv and vm->cfg->env.
  * -ENOENT: not found (exit 127); -ENOEXEC or -EACCES: not a usable ELF or
  * not executable (126); -ENOMEM: does not fit in guest memory (125). Logs
- * one line saying what was wrong. */
+ * one line saying what was wrong. Also passed on: the vfs's other lookup
+ * errors (-ENOTDIR, -ELOOP, -ENAMETOOLONG), -E2BIG for arguments and
+ * environment too large for the stack, -EIO when the file cannot be read
+ * whole. */
 int load_program(struct vm *vm, struct load_result *out);
 
 #endif

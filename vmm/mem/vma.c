@@ -126,7 +126,8 @@ int vma_remove(struct vma_space *s, uint64_t start, uint64_t end) {
       file_unref(s->v[i].file);
     i++;
   }
-  memmove(&s->v[first], &s->v[i], (s->n - i) * sizeof *s->v);
+  if (i > first && s->n > i)
+    memmove(&s->v[first], &s->v[i], (s->n - i) * sizeof *s->v);
   s->n -= i - first;
   return 0;
 }

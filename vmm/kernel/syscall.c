@@ -24,6 +24,9 @@ struct syscall_entry {
 #define SC(nr, fn_, args_) [nr] = {#fn_, sys_##fn_, args_}
 /* A call we know by name but do not serve: -ENOSYS, named in the log. */
 #define SC_NAMED(nr, name_) [nr] = {#name_, NULL, ""}
+/* A call answered -ENOSYS by design, as a kernel built without it answers
+ * (glibc probes rseq at every start and copes): logged only at debug. */
+#define SC_ABSENT(nr, name_) [nr] = {#name_, NULL, "-"}
 
 static const struct syscall_entry syscall_table[] = {
     SC(SYS_read, read, "fpu"),
@@ -117,7 +120,7 @@ static const struct syscall_entry syscall_table[] = {
     SC(SYS_renameat2, renameat2, "fsfsx"),
     SC(SYS_getrandom, getrandom, "pux"),
     SC(SYS_statx, statx, "fsxxp"),
-    SC_NAMED(SYS_rseq, rseq),
+    SC_ABSENT(SYS_rseq, rseq),
     SC(SYS_faccessat2, faccessat2, "fsox"),
     SC_NAMED(SYS_clone3, clone3),
     SC_NAMED(SYS_wait4, wait4),
@@ -147,6 +150,10 @@ const char *syscall_name(uint64_t nr) {
  * table; unknown numbers share one budget. */
 static void syscall_log_unsupported(uint64_t nr) {
   static uint8_t logged[(SYSCALL_TABLE_SIZE + 7) / 8];
+  if (nr < SYSCALL_TABLE_SIZE && syscall_table[nr].args[0] == '-') {
+    vlog(VLOG_DEBUG, "%s: ENOSYS (not provided by design)", syscall_table[nr].name);
+    return;
+  }
   if (nr < SYSCALL_TABLE_SIZE) {
     if (logged[nr / 8] & (1u << (nr % 8)))
       return;

@@ -16,6 +16,10 @@
 #define GDT_ENTRIES 8 /* null, kcode, kdata, ucode32, udata, ucode, tss (2) */
 #define TSS_OFFSET 0x80
 #define TSS_SIZE 104
+/* I/O permission bitmap right after the TSS, covering ports 0-255, plus the
+ * all-ones byte the CPU requires after it. */
+#define TSS_IOMAP_BYTES 32
+#define TSS_LIMIT (TSS_SIZE + TSS_IOMAP_BYTES + 1 - 1)
 
 #define CR0_PE 0x1ULL
 #define CR0_MP 0x2ULL
@@ -49,10 +53,23 @@ static void gdt_write(uint64_t *gdt) {
   gdt[3] = 0x00cffb000000ffffULL; /* user code, 32-bit (SYSRET base) */
   gdt[4] = 0x00cff3000000ffffULL; /* user data */
   gdt[5] = 0x00affb000000ffffULL; /* user code, 64-bit */
-  uint64_t base = LAYOUT_GDT_PAGE + TSS_OFFSET, limit = TSS_SIZE - 1;
+  uint64_t base = LAYOUT_GDT_PAGE + TSS_OFFSET, limit = TSS_LIMIT;
   gdt[6] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x8bULL << 40) |
            ((base >> 24 & 0xff) << 56); /* present, busy 64-bit TSS */
   gdt[7] = base >> 32;
+}
+
+/* The I/O bitmap allows only hearth's ports. Hardware KVM never reads it
+ * (IOPL=3 at CPL 3 is enough), but PVM checks it on every `out`. */
+static void tss_write(uint8_t *tss) {
+  uint16_t iomap = TSS_SIZE;
+  memcpy(tss + 102, &iomap, sizeof iomap);
+  uint8_t *bitmap = tss + TSS_SIZE;
+  memset(bitmap, 0xff, TSS_IOMAP_BYTES + 1);
+  static const uint16_t allowed[] = {PORT_SYSCALL, PORT_LSTAR, PORT_CALIBRATE, PORT_CALIBRATE + 1,
+                                     PORT_CALIBRATE + 2};
+  for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
+    bitmap[allowed[i] / 8] &= (uint8_t) ~(1u << (allowed[i] % 8));
 }
 
 int cpu_build_system_pages(struct gmem *m) {
@@ -62,10 +79,7 @@ int cpu_build_system_pages(struct gmem *m) {
   if (rc < 0)
     return rc;
   gdt_write(gmem_pa_host(m, LAYOUT_GDT_PAGE));
-  /* TSS: no I/O bitmap (IOPL=3 grants port access); zeroed stack pointers. */
-  uint8_t *tss = gmem_pa_host(m, LAYOUT_GDT_PAGE + TSS_OFFSET);
-  uint16_t iomap = TSS_SIZE;
-  memcpy(tss + 102, &iomap, sizeof iomap);
+  tss_write(gmem_pa_host(m, LAYOUT_GDT_PAGE + TSS_OFFSET));
   uint8_t *stub = gmem_pa_host(m, LAYOUT_STUB_PAGE);
   static const uint8_t lstar_stub[] = {0xe6, PORT_LSTAR, 0x0f, 0x0b}; /* out; ud2 guard */
   static const uint8_t probe[] = {0xe6, PORT_CALIBRATE,     0xe6, PORT_CALIBRATE + 1,
@@ -87,7 +101,7 @@ static int cpu_set_sregs(int vcpu_fd) {
     return -errno;
   s.cs = user_segment(SEL_USER_CODE, true);
   s.ds = s.es = s.fs = s.gs = s.ss = user_segment(SEL_USER_DATA, false);
-  s.tr = (struct kvm_segment){.base = LAYOUT_GDT_PAGE + TSS_OFFSET, .limit = TSS_SIZE - 1,
+  s.tr = (struct kvm_segment){.base = LAYOUT_GDT_PAGE + TSS_OFFSET, .limit = TSS_LIMIT,
                               .selector = SEL_TSS, .type = 11, .present = 1};
   s.ldt = (struct kvm_segment){.unusable = 1};
   s.gdt.base = LAYOUT_GDT_PAGE;

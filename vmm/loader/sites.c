@@ -7,6 +7,7 @@
 #include <Zydis/Zydis.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 
@@ -74,14 +75,49 @@ static int scan_range(const ZydisDecoder *dec, const uint8_t *code, size_t off, 
   return 0;
 }
 
+/* Offsets of every 0f 05 byte pair in code[0, len), sorted: candidates
+ * only, to pick which functions need decoding. At most len/2 of them. */
+static int pair_offsets(const uint8_t *code, size_t len, struct site_list *out) {
+  const uint8_t *at = code + 1, *end = code + len;
+  while (at < end && (at = memchr(at, 0x05, (size_t)(end - at))) != NULL) {
+    if (at[-1] == 0x0f) {
+      if (out->n == out->cap) {
+        size_t cap = out->cap ? out->cap * 2 : 256;
+        uint64_t *v = reallocarray(out->v, cap, sizeof *v);
+        if (!v)
+          return -ENOMEM;
+        out->v = v;
+        out->cap = cap;
+      }
+      out->v[out->n++] = (uint64_t)(at - 1 - code);
+    }
+    at++;
+  }
+  return 0;
+}
+
+/* True when some candidate offset lies in [off, end - 1). */
+static bool has_pair(const struct site_list *pairs, size_t off, size_t end) {
+  size_t lo = 0, hi = pairs->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (pairs->v[mid] < off)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < pairs->n && pairs->v[lo] + 1 < end;
+}
+
 int sites_find(const uint8_t *code, size_t len, uint64_t vaddr, const struct fde_range *fdes,
                size_t nfdes, struct site_list *out, struct sites_stats *st) {
   ZydisDecoder dec;
   if (ZYAN_FAILED(ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64)) ||
       ZYAN_FAILED(ZydisDecoderEnableMode(&dec, ZYDIS_DECODER_MODE_MINIMAL, ZYAN_TRUE)))
     return -EINVAL;
+  struct site_list pairs = {0};
   size_t before = out->n;
-  int err = 0;
+  int err = pair_offsets(code, len, &pairs);
   for (size_t i = 0; i < nfdes && !err && !st->capped; i++) {
     const struct fde_range *f = &fdes[i];
     if (f->start < vaddr || f->start - vaddr >= len)
@@ -89,8 +125,13 @@ int sites_find(const uint8_t *code, size_t len, uint64_t vaddr, const struct fde
     size_t off = (size_t)(f->start - vaddr);
     size_t end = off + (size_t)(f->len < len - off ? f->len : len - off);
     st->fdes_scanned++;
-    err = scan_range(&dec, code, off, end, vaddr, out, st);
+    /* A function whose bytes never contain 0f 05 cannot hold a `syscall`:
+     * skip decoding it. Where the pair occurs, decoding from the function's
+     * start still decides whether it is an instruction. */
+    if (has_pair(&pairs, off, end))
+      err = scan_range(&dec, code, off, end, vaddr, out, st);
   }
+  site_list_free(&pairs);
   compact(out);
   if (out->n > before)
     st->sites += out->n - before;

@@ -1,13 +1,17 @@
 /* vfs.h - the guest's file namespace: the read-only image tree (--root), a
- * writable in-memory /tmp, /dev/{null,zero,urandom}, /proc/self, all
- * resolved component by component inside the guest root, so no `..`,
- * absolute symlink or symlink loop can reach a host file outside it. Also the
- * working directory and umask.
+ * writable in-memory /tmp (capped in bytes and entries: -ENOSPC), /dev
+ * (null, zero, random, urandom; stdin, stdout, stderr and fd as links into
+ * /proc/self/fd), /proc/self (exe, fd/), all resolved component by
+ * component inside the guest root, so no `..`, absolute symlink or symlink
+ * loop can reach a host file outside it. The mounts shadow same-named
+ * directories of the root. Also the working directory and umask.
  *
- * Paths are guest paths (already copied out of guest memory). Functions
- * taking `dirfd` resolve relative paths from that descriptor of `fds`
- * (AT_FDCWD: the working directory) and return negative errnos as Linux's
- * *at() calls do. */
+ * Paths are guest paths (already copied out of guest memory, shorter than
+ * PATH_MAX; "" is -ENOENT unless AT_EMPTY_PATH applies). Functions taking
+ * `dirfd` resolve relative paths from that descriptor of `fds` (AT_FDCWD:
+ * the working directory) and return negative errnos as Linux's *at() calls
+ * do, checks in Linux's order. The vfs is not thread-safe: one vCPU thread
+ * uses it. */
 #ifndef HEARTH_VMM_VFS_H
 #define HEARTH_VMM_VFS_H
 
@@ -20,51 +24,85 @@ struct vfs;
 struct file;
 struct fdtable;
 
+#define VFS_TMP_DEFAULT_BYTES (64ull << 20)
+#define VFS_TMP_DEFAULT_ENTRIES 10000
+
 struct vfs_config {
-  const char *host_root; /* host directory shown as "/"; NULL: an empty tree */
-  uint64_t tmp_max_bytes;
-  uint64_t tmp_max_entries;
-  const char *exe_path; /* guest path of the program, for /proc/self/exe */
+  const char *host_root;    /* host directory shown as "/"; NULL: an empty tree */
+  uint64_t tmp_max_bytes;   /* /tmp file data; 0: VFS_TMP_DEFAULT_BYTES */
+  uint64_t tmp_max_entries; /* /tmp files and directories; 0: VFS_TMP_DEFAULT_ENTRIES */
+  const char *exe_path;     /* guest path of the program, for /proc/self/exe */
+  /* The guest's descriptor table, listed by /proc/self/fd (vm->fds); NULL:
+   * /proc/self/fd is empty. */
+  const struct fdtable *fds;
+  uid_t uid; /* the guest's identity: owner of /tmp, /dev and /proc nodes */
+  gid_t gid;
 };
 
 /* -ENOENT/-ENOTDIR/-EACCES when host_root cannot be opened, -ENOMEM. */
 int vfs_create(const struct vfs_config *cfg, struct vfs **out);
+/* Call after every description made by this vfs has been released (after
+ * fdtable_fini): pipes and /tmp nodes still open would outlive it. */
 void vfs_destroy(struct vfs *v);
 
 /* Sets /proc/self/exe (the loader calls this once the program is found). */
 int vfs_set_exe(struct vfs *v, const char *guest_path);
 
-/* openat(2): on success *out holds a new description (one reference). */
+/* openat(2) with the kernel's flags: on success *out holds a new description
+ * (one reference) whose flags are `flags` minus the open-only ones (O_CREAT,
+ * O_EXCL, O_NOCTTY, O_TRUNC, O_CLOEXEC: the caller applies O_CLOEXEC to the
+ * descriptor). Write access to the root is -EROFS; O_CREAT works in /tmp;
+ * O_PATH gives a description for fstat, *at() and fchdir only; O_TMPFILE
+ * is -EOPNOTSUPP. /proc/self/fd/N of a pipe or stdio hands out that same
+ * description (-EACCES for an access mode it lacks). */
 int vfs_openat(struct vfs *v, const struct fdtable *fds, int dirfd, const char *path, int flags,
                mode_t mode, struct file **out);
 
 /* fstatat(2) / newfstatat: flags AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH. */
 int vfs_fstatat(struct vfs *v, const struct fdtable *fds, int dirfd, const char *path,
                 struct stat *st, int flags);
+/* faccessat2(2): flags AT_EACCESS (the guest has one identity),
+ * AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH. Host files answer what the VMM itself
+ * may do (W_OK: -EROFS); /tmp, /dev and /proc go by the owner's bits, all
+ * being the guest's own (cfg uid; uid 0 passes read and write checks). */
 int vfs_faccessat(struct vfs *v, const struct fdtable *fds, int dirfd, const char *path, int mode,
                   int flags);
-/* readlinkat(2): returns bytes stored (not NUL-terminated). */
+/* readlinkat(2): returns bytes stored (not NUL-terminated, truncated to
+ * len); -EINVAL for what is not a symlink. */
 ssize_t vfs_readlinkat(struct vfs *v, const struct fdtable *fds, int dirfd, const char *path,
                        char *buf, size_t len);
+/* mkdirat(2), unlinkat(2) (flags: AT_REMOVEDIR): only /tmp changes. */
 int vfs_mkdirat(struct vfs *v, const struct fdtable *fds, int dirfd, const char *path, mode_t mode);
 int vfs_unlinkat(struct vfs *v, const struct fdtable *fds, int dirfd, const char *path, int flags);
 int vfs_renameat(struct vfs *v, const struct fdtable *fds, int olddirfd, const char *oldpath,
                  int newdirfd, const char *newpath);
+/* renameat2(2): flags RENAME_NOREPLACE (RENAME_EXCHANGE and RENAME_WHITEOUT
+ * are -EINVAL, as on a filesystem without them). -EXDEV across mounts,
+ * -EROFS on the read-only root. */
+int vfs_renameat2(struct vfs *v, const struct fdtable *fds, int olddirfd, const char *oldpath,
+                  int newdirfd, const char *newpath, unsigned flags);
 
+/* chdir(2) relative to the working directory (AT_FDCWD). */
 int vfs_chdir(struct vfs *v, const char *path);
 int vfs_fchdir(struct vfs *v, const struct fdtable *fds, int fd);
 /* getcwd(2): stores the NUL-terminated path, returns its length + 1, or
- * -ERANGE when it does not fit. */
+ * -ERANGE when it does not fit, -ENOENT when the directory was removed. */
 ssize_t vfs_getcwd(struct vfs *v, char *buf, size_t len);
 
 mode_t vfs_umask(struct vfs *v, mode_t mask); /* returns the old mask */
 
 /* A description of an anonymous pipe: two new descriptions, read and write
- * ends. flags: O_NONBLOCK. */
+ * ends. flags: O_NONBLOCK. Its ops never block: they answer -EAGAIN. */
 int vfs_pipe(struct vfs *v, int flags, struct file **rd, struct file **wr);
+/* Bytes waiting in the pipe `f` reads from (FIONREAD), or -ENOTTY when f is
+ * not the read end of a pipe. */
+long vfs_pipe_nread(struct file *f);
 
 /* A description over one of hearth-vmm's own host descriptors (its stdio),
- * not owned: releasing the description leaves the host fd open. */
+ * not owned: releasing the description leaves the host fd open. flags:
+ * O_RDONLY or O_WRONLY. NULL on allocation failure. Its read and write
+ * answer -EAGAIN rather than block; host_fd() gives the fd to wait on.
+ * hearth-vmm must ignore SIGPIPE so that a closed stdout is -EPIPE. */
 struct file *vfs_host_stdio(int host_fd, int flags);
 
 #endif

@@ -6,7 +6,11 @@
  * with uaccess_iov() and hands the pieces to the file, so host-backed files
  * read straight into guest memory. An op a kind does not support is NULL and
  * the caller answers what Linux answers for such a file (EINVAL, ESPIPE,
- * ENOTDIR...). All ops return a count or a negative errno. */
+ * ENOTDIR...). All ops return a count or a negative errno. read and write
+ * may answer -EAGAIN rather than block: the system call layer then waits
+ * (on host_fd() when the file has one, else until the VM is stopped) unless
+ * the description is O_NONBLOCK, so blocking never spins and a --timeout
+ * always ends it. */
 #ifndef HEARTH_VMM_FILE_H
 #define HEARTH_VMM_FILE_H
 
@@ -18,6 +22,7 @@
 
 struct file;
 struct vm;
+struct vnode;
 
 struct file_ops {
   ssize_t (*read)(struct file *f, const struct iovec *iov, int iovcnt);
@@ -39,6 +44,10 @@ struct file_ops {
   int (*truncate)(struct file *f, off_t len);
   /* The canonical guest path (for /proc/self/fd and readlink); may be NULL. */
   const char *(*path)(struct file *f);
+  /* The namespace position (vmm/fs) this description was opened at,
+   * borrowed; NULL for files with none (pipes, stdio, sockets). Used for
+   * *at() directory descriptors, fchdir and /proc/self/fd. */
+  struct vnode *(*vnode)(struct file *f);
   void (*release)(struct file *f);
 };
 

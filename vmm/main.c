@@ -132,6 +132,14 @@ int main(int argc, char **argv) {
   /* A write to a closed pipe must come back as EPIPE, for the guest's
    * SIGPIPE, not kill the VMM. */
   signal(SIGPIPE, SIG_IGN);
+  /* Each open image file holds two host descriptors (its O_PATH position and
+   * the open file): take the hard limit so the guest's own RLIMIT_NOFILE,
+   * not ours, is what it meets. */
+  struct rlimit nofile;
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
   if (a.trace) {
     a.cfg.trace = a.trace_path ? fopen(a.trace_path, "we") : stderr;
     if (!a.cfg.trace) {

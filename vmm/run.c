@@ -37,8 +37,9 @@ static void run_syscall(struct vm *vm, bool via_lstar) {
   if (vm->stop != VM_RUNNING)
     return;
   r->rax = (uint64_t)ret;
-  if (nr != SYS_rt_sigreturn || ret == -ENOSYS) {
-    /* rt_sigreturn restored every register itself. */
+  if (nr != SYS_rt_sigreturn || !vm->sig.frame_restored) {
+    /* A good rt_sigreturn restored every register itself; a bad one forced
+     * SIGSEGV and returns like any call. */
     r->rcx = ret_rip;
     r->r11 = ret_flags;
     r->rflags = (ret_flags & ~0x3000ULL) | RFLAGS_FIXED | RFLAGS_IOPL3;

@@ -70,8 +70,11 @@ static int install_stdio(struct vm *vm) {
 static int step_files(struct vm *vm) {
   struct vfs_config vc = {.host_root = vm->cfg->root,
                           .tmp_max_bytes = vm->cfg->tmp_max_bytes,
-                          .tmp_max_entries = 4096,
-                          .exe_path = vm->cfg->argv[0]};
+                          .tmp_max_entries = 0, /* the vfs default */
+                          .exe_path = vm->cfg->argv[0],
+                          .fds = &vm->fds,
+                          .uid = PROC_GUEST_UID,
+                          .gid = PROC_GUEST_GID};
   fdtable_init(&vm->fds);
   int rc = vfs_create(&vc, &vm->vfs);
   if (rc < 0)

@@ -51,6 +51,7 @@ struct vm_proc {
   uint64_t clear_child_tid, robust_list, robust_len;
   uint64_t rlim_cur[16], rlim_max[16]; /* indexed by RLIMIT_* */
   uint8_t random[16];                  /* AT_RANDOM bytes */
+  uint64_t start_ns;                   /* CLOCK_MONOTONIC at start: sysinfo's uptime */
 };
 
 struct vm_stats {

@@ -1,37 +1,33 @@
-/* signal.h - the guest's signal state: dispositions, the blocked mask, and
- * what happens when a signal is sent to the (single-threaded) guest. */
+/* signal.h - what happens when a signal is sent to the (single-threaded)
+ * guest: thrown away when ignored, left pending while blocked, its default
+ * action taken (termination ends the VM with status 128+sig), or its
+ * handler entered through a signal frame (sigframe.h) at the next return to
+ * the guest. The state itself and its rules are in sigstate.h. */
 #ifndef HEARTH_VMM_SIGNAL_H
 #define HEARTH_VMM_SIGNAL_H
 
-#include <stdbool.h>
-#include <stdint.h>
-
-#define GUEST_NSIG 64
-
-/* struct kernel_sigaction as x86-64 Linux lays it out for rt_sigaction. */
-struct guest_sigaction {
-  uint64_t handler; /* SIG_DFL 0, SIG_IGN 1, or a guest address */
-  uint64_t flags;
-  uint64_t restorer;
-  uint64_t mask;
-};
-
-struct sig_state {
-  struct guest_sigaction action[GUEST_NSIG + 1]; /* indexed by signal number */
-  uint64_t blocked;
-  uint64_t pending;
-  uint64_t altstack_sp, altstack_size;
-  int altstack_flags;
-};
-
-void sig_state_init(struct sig_state *s);
+#include "sigstate.h"
 
 struct vm;
-/* Sends signal `sig` to the guest: ignored, left pending (blocked), delivered
- * to its handler at the next return to the guest, or its default action
- * (termination ends the VM with 128+sig). */
+
+/* Sends `sig` on the VMM's own account (SI_KERNEL), e.g. SIGPIPE from a
+ * write to a pipe with no reader. Takes effect at sig_deliver_pending();
+ * SIGKILL ends the VM at once. */
 void sig_send(struct vm *vm, int sig);
-/* Called before returning to the guest: acts on deliverable pending signals. */
+
+/* Sends info->signo with that siginfo (kill, tkill, tgkill). 0, or -EAGAIN
+ * when a real-time SI_TKILL signal finds the queue full. */
+int sig_send_info(struct vm *vm, const struct sig_info *info);
+
+/* Raises a signal the guest caused synchronously (a fault, a bad signal
+ * frame): when it is blocked or ignored, it is unblocked and reset to
+ * SIG_DFL first, so it cannot be dodged, as Linux's force_sig(). */
+void sig_force(struct vm *vm, const struct sig_info *info);
+
+/* Called after every system call, with RAX already holding its result and
+ * RIP the return address, before the vCPU runs again: takes every
+ * deliverable pending signal in turn, stacking one frame per handler (the
+ * last one entered runs first), and stops early when the VM ends. */
 void sig_deliver_pending(struct vm *vm);
 
 #endif

@@ -26,6 +26,7 @@
 #include "loader/hwcap.h"
 #include "loader/loadfile.h"
 #include "loader/stack.h"
+#include "kernel/proc.h"
 #include "log.h"
 #include "mem/layout.h"
 #include "mem/mm.h"
@@ -165,6 +166,10 @@ static int write_stack(struct vm *vm, const struct elf_info *info, const struct 
       .phnum = info->phnum,
       .entry = exe->entry,
       .base = 0, /* no interpreter */
+      .uid = PROC_GUEST_UID,
+      .euid = PROC_GUEST_UID,
+      .gid = PROC_GUEST_GID,
+      .egid = PROC_GUEST_GID,
       .hwcap = hwcap_at_hwcap(),
       .minsigstksz = hwcap_min_sigstksz(),
   };

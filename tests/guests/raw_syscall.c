@@ -1,7 +1,8 @@
 /* raw_syscall.c - a write(2) issued by a `syscall` instruction that no
- * .eh_frame FDE covers: raw_write is a top-level asm block without CFI
- * directives, so the VMM's rewriter (which decodes only from FDE starts)
- * leaves it alone and the call must reach the VMM through the LSTAR stub. */
+ * function range covers: raw_write is a top-level asm block without CFI
+ * directives (no FDE) and without a .size (no sized function symbol), so the
+ * VMM's rewriter, which decodes only from function starts, leaves it alone
+ * and the call must reach the VMM through the LSTAR stub. */
 #include <stdio.h>
 #include <string.h>
 
@@ -15,7 +16,6 @@ __asm__(".pushsection .text.raw_write, \"ax\", @progbits\n"
         "  movl $1, %eax\n" /* __NR_write */
         "  syscall\n"
         "  ret\n"
-        ".size raw_write, . - raw_write\n"
         ".popsection\n");
 
 int main(void) {

@@ -11,6 +11,7 @@
 #include "loader/loadfile.h"
 #include "loader/rewrite.h"
 #include "loader/sites.h"
+#include "loader/symfuncs.h"
 #include "log.h"
 #include "mem/uaccess.h"
 #include "vm.h"
@@ -75,6 +76,26 @@ static int load_fdes(const struct load_file *lf, const struct elf_info *info,
   return err;
 }
 
+/* Adds the function symbols of .symtab, where there is one, to the ranges
+ * to decode: functions without unwind information (musl's libc) then still
+ * get their sites rewritten. */
+static void load_symfuncs(const struct load_file *lf, const struct elf_info *info,
+                          struct ehframe_fdes *fdes) {
+  if (!info->has_sections || info->shnum > EHFRAME_MAX_SHNUM)
+    return;
+  uint8_t *shdrs = NULL, *syms = NULL;
+  struct ehframe_section symtab;
+  long added = -1;
+  if (!load_file_read_alloc(lf, info->shoff, (size_t)info->shnum * ELF_SHENT_SIZE, &shdrs) &&
+      !symfuncs_find_symtab(shdrs, info->shnum, lf->size, &symtab) &&
+      !load_file_read_alloc(lf, symtab.offset, (size_t)symtab.size, &syms))
+    added = symfuncs_append(syms, (size_t)symtab.size, fdes);
+  if (added > 0)
+    vlog(VLOG_DEBUG, "%s: %ld functions without an FDE added from .symtab", lf->path, added);
+  free(syms);
+  free(shdrs);
+}
+
 /* Decodes one executable segment, copied out of guest memory. */
 static int scan_segment(struct vm *vm, const struct elf_segment *s, uint64_t bias,
                         const struct ehframe_fdes *fdes, struct site_list *sites,
@@ -97,7 +118,11 @@ size_t elfsites_rewrite(struct vm *vm, const struct load_file *lf, const struct 
   struct site_list sites = {0};
   struct sites_stats st = {0};
   size_t done = 0;
-  if (vm->cfg->no_rewrite || load_fdes(lf, info, &fdes))
+  if (vm->cfg->no_rewrite)
+    goto out;
+  load_fdes(lf, info, &fdes);
+  load_symfuncs(lf, info, &fdes);
+  if (fdes.n == 0)
     goto out;
   for (size_t i = 0; i < info->nload; i++) {
     if (!(info->load[i].flags & PF_X))
@@ -108,7 +133,8 @@ size_t elfsites_rewrite(struct vm *vm, const struct load_file *lf, const struct 
            lf->path, err);
   }
   done = rewrite_sites(vm, sites.v, sites.n, bias);
-  vlog(VLOG_INFO, "%s: %zu FDEs (%zu decoded, %zu cut short), %zu syscall sites, %zu rewritten%s",
+  vlog(VLOG_INFO,
+       "%s: %zu functions (%zu decoded, %zu cut short), %zu syscall sites, %zu rewritten%s",
        lf->path, fdes.n, st.fdes_scanned, st.decode_failures, sites.n, done,
        st.capped ? " (site cap reached)" : "");
 out:

@@ -145,7 +145,7 @@ static void check_layout(struct vm *vm, const struct elf_info *info, uint64_t bi
 
 uint64_t load_check_program(struct vm *vm, const struct load_result *lr, const char *host,
                             load_check_mapping_fn mapping) {
-  size_t len;
+  size_t len = 0;
   uint8_t *file = lt_read_file(host, &len);
   struct elf_info info;
   const char *why;

@@ -422,7 +422,7 @@ static bool in_exec_segment(const struct elf_info *info, uint64_t a) {
 static void parses_real_programs_both_ways(void **state) {
   for (size_t i = 0; i < LOADER_TEST_NPROGS; i++) {
     const char *prog = loader_test_progs[i];
-    size_t len;
+    size_t len = 0;
     uint8_t *file = lt_read_file(prog, &len);
     struct elf_info info;
     const char *why;

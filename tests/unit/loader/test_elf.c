@@ -346,7 +346,7 @@ static void survives_random_corruption(void **state) {
 
 static void parses_real_static_programs(void **state) {
   for (size_t i = 0; i < LOADER_TEST_NPROGS; i++) {
-    size_t len;
+    size_t len = 0;
     uint8_t *buf = lt_read_file(loader_test_progs[i], &len);
     struct elf_info info;
     const char *why = NULL;
@@ -363,7 +363,7 @@ static void parses_real_static_programs(void **state) {
 }
 
 static void parses_a_dynamic_program_with_its_interpreter(void **state) {
-  size_t len;
+  size_t len = 0;
   uint8_t *buf = lt_read_file("/proc/self/exe", &len);
   struct elf_info info;
   const char *why = NULL;

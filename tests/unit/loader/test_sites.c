@@ -173,7 +173,7 @@ static void merges_duplicates_and_keeps_order(void **state) {
 static void finds_the_sites_objdump_shows_in_real_programs(void **state) {
   for (size_t p = 0; p < LOADER_TEST_NPROGS; p++) {
     const char *prog = loader_test_progs[p];
-    size_t len;
+    size_t len = 0;
     uint8_t *file = lt_read_file(prog, &len);
     struct elf_info info;
     const char *why;
@@ -189,7 +189,7 @@ static void finds_the_sites_objdump_shows_in_real_programs(void **state) {
         assert_int_equal(
             sites_find(file + seg->offset, seg->filesz, seg->vaddr, fdes.v, fdes.n, &s, &st), 0);
     }
-    uint64_t *expect;
+    uint64_t *expect = NULL;
     long ne = lt_read_objdump_sites(prog, &expect);
     assert_true(ne > 10);
     size_t matched = 0;

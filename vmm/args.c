@@ -22,8 +22,18 @@ void args_usage(FILE *to) {
         to);
 }
 
-enum { OPT_MEM = 256, OPT_ROOT, OPT_CWD, OPT_ENV, OPT_TIMEOUT, OPT_TRACE, OPT_NO_REWRITE,
-       OPT_STATS, OPT_TMP, OPT_VERSION };
+enum {
+  OPT_MEM = 256,
+  OPT_ROOT,
+  OPT_CWD,
+  OPT_ENV,
+  OPT_TIMEOUT,
+  OPT_TRACE,
+  OPT_NO_REWRITE,
+  OPT_STATS,
+  OPT_TMP,
+  OPT_VERSION
+};
 
 static const struct option args_options[] = {
     {"mem", required_argument, NULL, OPT_MEM},

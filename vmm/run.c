@@ -16,8 +16,8 @@
 
 static void run_guest_crash(struct vm *vm, const char *what) {
   struct kvm_regs *r = vkvm_regs(&vm->kvm);
-  vlog(VLOG_ERROR, "guest crashed: %s at rip=%#llx (rsp=%#llx)", what,
-       (unsigned long long)r->rip, (unsigned long long)r->rsp);
+  vlog(VLOG_ERROR, "guest crashed: %s at rip=%#llx (rsp=%#llx)", what, (unsigned long long)r->rip,
+       (unsigned long long)r->rsp);
   vm_stop_signal(vm, SIGSEGV);
 }
 

@@ -25,8 +25,8 @@ struct vm_config {
   char **env;       /* the guest's environment, NULL-terminated */
   char **argv;      /* argv[0] is the program's guest path */
   unsigned timeout_s;
-  FILE *trace;      /* --trace-syscalls destination, or NULL */
-  bool no_rewrite;  /* leave `syscall` instructions alone (LSTAR path only) */
+  FILE *trace;     /* --trace-syscalls destination, or NULL */
+  bool no_rewrite; /* leave `syscall` instructions alone (LSTAR path only) */
   uint64_t tmp_max_bytes;
 };
 
@@ -43,7 +43,7 @@ struct vm_mm {
   uint64_t brk_start, brk, brk_limit; /* program break and how far it may go */
   uint64_t mmap_top;                  /* mmaps are placed below this */
   uint64_t stack_top, stack_bottom;
-  uint64_t load_bias;                 /* of the main executable */
+  uint64_t load_bias; /* of the main executable */
 };
 
 struct vm_proc {

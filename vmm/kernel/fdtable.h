@@ -15,7 +15,7 @@ struct fdtable {
   struct fd_slot {
     struct file *file;
     bool cloexec;
-  } *slots;
+  } * slots;
   int cap;   /* allocated slots */
   int limit; /* RLIMIT_NOFILE soft limit */
   int used;

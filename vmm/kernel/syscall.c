@@ -207,8 +207,9 @@ static void trace_call(struct vm *vm, uint64_t nr, const uint64_t *a, long ret, 
     trace_arg(vm, out, shapes[i], a[i]);
   }
   if (ret < 0 && ret > -4096)
-    fprintf(out, ") = -1 %s (%s) <%.6f>\n", strerrorname_np((int)-ret) ? strerrorname_np((int)-ret) : "E?",
-            strerror((int)-ret), secs);
+    fprintf(out, ") = -1 %s (%s) <%.6f>\n",
+            strerrorname_np((int)-ret) ? strerrorname_np((int)-ret) : "E?", strerror((int)-ret),
+            secs);
   else
     fprintf(out, ") = %#lx <%.6f>\n", ret, secs);
 }

@@ -90,9 +90,16 @@ int cpu_build_system_pages(struct gmem *m) {
 }
 
 static struct kvm_segment user_segment(uint16_t selector, bool code) {
-  return (struct kvm_segment){.base = 0, .limit = 0xffffffff, .selector = selector,
-                              .type = code ? 11 : 3, .present = 1, .dpl = 3, .db = code ? 0 : 1,
-                              .s = 1, .l = code ? 1 : 0, .g = 1};
+  return (struct kvm_segment){.base = 0,
+                              .limit = 0xffffffff,
+                              .selector = selector,
+                              .type = code ? 11 : 3,
+                              .present = 1,
+                              .dpl = 3,
+                              .db = code ? 0 : 1,
+                              .s = 1,
+                              .l = code ? 1 : 0,
+                              .g = 1};
 }
 
 static int cpu_set_sregs(int vcpu_fd) {
@@ -101,8 +108,11 @@ static int cpu_set_sregs(int vcpu_fd) {
     return -errno;
   s.cs = user_segment(SEL_USER_CODE, true);
   s.ds = s.es = s.fs = s.gs = s.ss = user_segment(SEL_USER_DATA, false);
-  s.tr = (struct kvm_segment){.base = LAYOUT_GDT_PAGE + TSS_OFFSET, .limit = TSS_LIMIT,
-                              .selector = SEL_TSS, .type = 11, .present = 1};
+  s.tr = (struct kvm_segment){.base = LAYOUT_GDT_PAGE + TSS_OFFSET,
+                              .limit = TSS_LIMIT,
+                              .selector = SEL_TSS,
+                              .type = 11,
+                              .present = 1};
   s.ldt = (struct kvm_segment){.unusable = 1};
   s.gdt.base = LAYOUT_GDT_PAGE;
   s.gdt.limit = GDT_ENTRIES * 8 - 1;

@@ -43,8 +43,10 @@ static int vkvm_open_machine(struct vkvm *k, struct gmem *m) {
   k->vm_fd = ioctl(k->kvm_fd, KVM_CREATE_VM, 0);
   if (k->vm_fd < 0)
     return -errno;
-  struct kvm_userspace_memory_region region = {
-      .slot = 0, .guest_phys_addr = 0, .memory_size = m->size, .userspace_addr = (uintptr_t)m->host};
+  struct kvm_userspace_memory_region region = {.slot = 0,
+                                               .guest_phys_addr = 0,
+                                               .memory_size = m->size,
+                                               .userspace_addr = (uintptr_t)m->host};
   if (ioctl(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
     return -errno;
   k->vcpu_fd = ioctl(k->vm_fd, KVM_CREATE_VCPU, 0);
@@ -176,10 +178,18 @@ static int vkvm_segment_base(struct vkvm *k, bool fs, uint64_t *get, const uint6
   return ioctl(k->vcpu_fd, KVM_SET_SREGS, &s) < 0 ? -errno : 0;
 }
 
-int vkvm_set_fs_base(struct vkvm *k, uint64_t base) { return vkvm_segment_base(k, true, NULL, &base); }
-int vkvm_get_fs_base(struct vkvm *k, uint64_t *base) { return vkvm_segment_base(k, true, base, NULL); }
-int vkvm_set_gs_base(struct vkvm *k, uint64_t base) { return vkvm_segment_base(k, false, NULL, &base); }
-int vkvm_get_gs_base(struct vkvm *k, uint64_t *base) { return vkvm_segment_base(k, false, base, NULL); }
+int vkvm_set_fs_base(struct vkvm *k, uint64_t base) {
+  return vkvm_segment_base(k, true, NULL, &base);
+}
+int vkvm_get_fs_base(struct vkvm *k, uint64_t *base) {
+  return vkvm_segment_base(k, true, base, NULL);
+}
+int vkvm_set_gs_base(struct vkvm *k, uint64_t base) {
+  return vkvm_segment_base(k, false, NULL, &base);
+}
+int vkvm_get_gs_base(struct vkvm *k, uint64_t *base) {
+  return vkvm_segment_base(k, false, base, NULL);
+}
 
 int vkvm_ensure_user_mode(struct vkvm *k) {
   struct kvm_sregs s;
@@ -187,9 +197,21 @@ int vkvm_ensure_user_mode(struct vkvm *k) {
     return -errno;
   if (s.cs.dpl == 3 && s.cs.selector == SEL_USER_CODE)
     return 0;
-  s.cs = (struct kvm_segment){.limit = 0xffffffff, .selector = SEL_USER_CODE, .type = 11,
-                              .present = 1, .dpl = 3, .s = 1, .l = 1, .g = 1};
-  s.ss = (struct kvm_segment){.limit = 0xffffffff, .selector = SEL_USER_DATA, .type = 3,
-                              .present = 1, .dpl = 3, .db = 1, .s = 1, .g = 1};
+  s.cs = (struct kvm_segment){.limit = 0xffffffff,
+                              .selector = SEL_USER_CODE,
+                              .type = 11,
+                              .present = 1,
+                              .dpl = 3,
+                              .s = 1,
+                              .l = 1,
+                              .g = 1};
+  s.ss = (struct kvm_segment){.limit = 0xffffffff,
+                              .selector = SEL_USER_DATA,
+                              .type = 3,
+                              .present = 1,
+                              .dpl = 3,
+                              .db = 1,
+                              .s = 1,
+                              .g = 1};
   return ioctl(k->vcpu_fd, KVM_SET_SREGS, &s) < 0 ? -errno : 0;
 }

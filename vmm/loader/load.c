@@ -22,11 +22,11 @@
 #include <sys/random.h>
 
 #include "fs/vfs.h"
+#include "kernel/proc.h"
 #include "loader/elfmap.h"
 #include "loader/hwcap.h"
 #include "loader/loadfile.h"
 #include "loader/stack.h"
-#include "kernel/proc.h"
 #include "log.h"
 #include "mem/layout.h"
 #include "mem/mm.h"

@@ -27,8 +27,8 @@ int gmem_init(struct gmem *m, uint64_t size) {
     return -EINVAL;
   /* Private anonymous and unreserved: untouched guest memory costs the host
    * nothing, and MADV_DONTNEED gives pages back as zeroes. */
-  void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                 -1, 0);
+  void *p =
+      mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED)
     return -ENOMEM;
   m->host = p;
@@ -154,7 +154,8 @@ bool gmem_translate(const struct gmem *m, uint64_t va, uint64_t *pa, unsigned *a
   if (!pte || !(*pte & PTE_PRESENT) || !(*pte & PTE_USER))
     return false;
   *pa = (*pte & PTE_ADDR_MASK) | (va & (GUEST_PAGE_SIZE - 1));
-  *access = ((*pte & PTE_SW_READ) ? GMEM_ACC_READ : 0) | ((*pte & PTE_SW_WRITE) ? GMEM_ACC_WRITE : 0);
+  *access =
+      ((*pte & PTE_SW_READ) ? GMEM_ACC_READ : 0) | ((*pte & PTE_SW_WRITE) ? GMEM_ACC_WRITE : 0);
   return true;
 }
 

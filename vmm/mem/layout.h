@@ -11,9 +11,9 @@
 #define GUEST_PAGE_MASK (~(GUEST_PAGE_SIZE - 1))
 
 /* System pages: guest-physical == guest-virtual. */
-#define LAYOUT_GDT_PAGE 0x1000ULL   /* GDT and TSS, supervisor-only */
-#define LAYOUT_STUB_PAGE 0x2000ULL  /* LSTAR stub and calibration probe: user, read-only */
-#define LAYOUT_PML4_PAGE 0x3000ULL  /* top-level page table, never mapped */
+#define LAYOUT_GDT_PAGE 0x1000ULL    /* GDT and TSS, supervisor-only */
+#define LAYOUT_STUB_PAGE 0x2000ULL   /* LSTAR stub and calibration probe: user, read-only */
+#define LAYOUT_PML4_PAGE 0x3000ULL   /* top-level page table, never mapped */
 #define LAYOUT_FIRST_FREE 0x10000ULL /* first page the allocator hands out */
 
 /* Virtual address space offered to the program (as Linux x86-64 with 47
@@ -28,9 +28,9 @@
 #define LAYOUT_STACK_GAP (128ULL << 20)
 
 /* I/O ports the guest uses to reach the VMM. */
-#define PORT_SYSCALL 0x90    /* rewritten `syscall` sites: out 0x90, al */
-#define PORT_LSTAR 0x91      /* the LSTAR stub, for unrewritten `syscall` */
-#define PORT_CALIBRATE 0x92  /* start-up probe of the exit-RIP rule */
+#define PORT_SYSCALL 0x90   /* rewritten `syscall` sites: out 0x90, al */
+#define PORT_LSTAR 0x91     /* the LSTAR stub, for unrewritten `syscall` */
+#define PORT_CALIBRATE 0x92 /* start-up probe of the exit-RIP rule */
 
 /* GDT selectors. SYSRET takes user CS/SS from STAR[63:48] + 16 / + 8. */
 #define SEL_KERNEL_CODE 0x08

@@ -24,14 +24,14 @@ static Elf64_Sym sym(unsigned char type, uint16_t shndx, uint64_t value, uint64_
 static void only_defined_sized_functions_are_taken(void **state) {
   (void)state;
   Elf64_Sym syms[] = {
-      sym(STT_NOTYPE, SHN_UNDEF, 0, 0),     /* the null symbol */
-      sym(STT_FUNC, 1, 0x1000, 0x40),       /* taken */
-      sym(STT_OBJECT, 2, 0x2000, 0x10),     /* data */
-      sym(STT_FUNC, SHN_UNDEF, 0x3000, 8),  /* undefined */
-      sym(STT_FUNC, 1, 0x4000, 0),          /* no size */
-      sym(STT_FUNC, SHN_ABS, 0x5000, 8),    /* absolute: not in a section */
-      sym(STT_FUNC, 1, 0x6000, 0x20),       /* already an FDE start */
-      sym(STT_FUNC, 1, 0x7000, 0x30),       /* taken */
+      sym(STT_NOTYPE, SHN_UNDEF, 0, 0),    /* the null symbol */
+      sym(STT_FUNC, 1, 0x1000, 0x40),      /* taken */
+      sym(STT_OBJECT, 2, 0x2000, 0x10),    /* data */
+      sym(STT_FUNC, SHN_UNDEF, 0x3000, 8), /* undefined */
+      sym(STT_FUNC, 1, 0x4000, 0),         /* no size */
+      sym(STT_FUNC, SHN_ABS, 0x5000, 8),   /* absolute: not in a section */
+      sym(STT_FUNC, 1, 0x6000, 0x20),      /* already an FDE start */
+      sym(STT_FUNC, 1, 0x7000, 0x30),      /* taken */
   };
   struct fde_range fde = {.start = 0x6000, .len = 0x20};
   struct ehframe_fdes copy = {0};

@@ -44,12 +44,12 @@ static void copies_round_trip_across_pages(void **state) {
 static void unmapped_and_overflowing_pointers_fault(void **state) {
   struct gmem *m = *state;
   char buf[16];
-  assert_int_equal(uaccess_copy_from(m, buf, 0, 1), -EFAULT);                /* NULL */
-  assert_int_equal(uaccess_copy_from(m, buf, BASE + 3 * PAGE, 1), -EFAULT);  /* hole */
+  assert_int_equal(uaccess_copy_from(m, buf, 0, 1), -EFAULT);                    /* NULL */
+  assert_int_equal(uaccess_copy_from(m, buf, BASE + 3 * PAGE, 1), -EFAULT);      /* hole */
   assert_int_equal(uaccess_copy_from(m, buf, BASE + 3 * PAGE - 8, 16), -EFAULT); /* runs off */
-  assert_int_equal(uaccess_copy_from(m, buf, UINT64_MAX - 4, 16), -EFAULT);  /* wraps */
+  assert_int_equal(uaccess_copy_from(m, buf, UINT64_MAX - 4, 16), -EFAULT);      /* wraps */
   assert_int_equal(uaccess_copy_from(m, buf, 0xffff800000000000ULL, 1), -EFAULT);
-  assert_int_equal(uaccess_copy_from(m, buf, LAYOUT_GDT_PAGE, 8), -EFAULT);  /* system page */
+  assert_int_equal(uaccess_copy_from(m, buf, LAYOUT_GDT_PAGE, 8), -EFAULT); /* system page */
   assert_int_equal(uaccess_copy_from(m, buf, LAYOUT_STUB_PAGE, 2), -EFAULT);
   assert_null(uaccess_ptr(m, BASE + 3 * PAGE - 8, 16, false));
 }

@@ -12,7 +12,9 @@
 #include "mem/vma.h"
 
 /* vma.c takes file references; these tests map no files. */
-struct file *file_ref(struct file *f) { return f; }
+struct file *file_ref(struct file *f) {
+  return f;
+}
 void file_unref(struct file *f) { (void)f; }
 
 #define K 0x1000ULL

@@ -255,7 +255,7 @@ static bool lookup_cie(const uint8_t *buf, size_t len, size_t cie_pos, struct ci
   return cache->usable;
 }
 
-static int append(struct ehframe_fdes *l, uint64_t start, uint64_t len) {
+int ehframe_fdes_push(struct ehframe_fdes *l, uint64_t start, uint64_t len) {
   if (l->n == l->cap) {
     size_t cap = l->cap ? l->cap * 2 : 256;
     struct fde_range *v = reallocarray(l->v, cap, sizeof *v);
@@ -283,7 +283,7 @@ static int take_fde(const uint8_t *buf, size_t len, uint64_t vaddr, size_t body,
     out->skipped++;
     return 0;
   }
-  return append(out, start, range);
+  return ehframe_fdes_push(out, start, range);
 }
 
 int ehframe_parse(const uint8_t *buf, size_t len, uint64_t vaddr, struct ehframe_fdes *out) {

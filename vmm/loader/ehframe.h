@@ -31,6 +31,9 @@ struct ehframe_fdes {
 
 void ehframe_fdes_free(struct ehframe_fdes *l);
 
+/* Appends one range, growing the list. 0 or -ENOMEM (the list is unchanged). */
+int ehframe_fdes_push(struct ehframe_fdes *l, uint64_t start, uint64_t len);
+
 /* Parses the `.eh_frame` bytes buf[0, len), which are loaded at link-time
  * address `vaddr` (pc-relative pointers are relative to it), appending one
  * range per FDE to *out. Parsing stops at a zero terminator, at the end of

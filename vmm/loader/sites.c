@@ -28,15 +28,8 @@ static void compact(struct site_list *l) {
   l->n = kept;
 }
 
-/* Appends a site; false when the list is full even after compaction. */
-static int append(struct site_list *l, uint64_t site, struct sites_stats *st) {
-  if (l->n >= SITES_MAX) {
-    compact(l);
-    if (l->n >= SITES_MAX) {
-      st->capped = true;
-      return 0;
-    }
-  }
+/* Appends a value, growing the list: 0 or -ENOMEM. */
+static int site_list_push(struct site_list *l, uint64_t value) {
   if (l->n == l->cap) {
     size_t cap = l->cap ? l->cap * 2 : 64;
     uint64_t *v = reallocarray(l->v, cap, sizeof *v);
@@ -45,8 +38,21 @@ static int append(struct site_list *l, uint64_t site, struct sites_stats *st) {
     l->v = v;
     l->cap = cap;
   }
-  l->v[l->n++] = site;
+  l->v[l->n++] = value;
   return 0;
+}
+
+/* Appends a site; sets st->capped when the list is full even after
+ * compaction. */
+static int append(struct site_list *l, uint64_t site, struct sites_stats *st) {
+  if (l->n >= SITES_MAX) {
+    compact(l);
+    if (l->n >= SITES_MAX) {
+      st->capped = true;
+      return 0;
+    }
+  }
+  return site_list_push(l, site);
 }
 
 static bool is_syscall(const ZydisDecodedInstruction *ins, const uint8_t *at) {
@@ -80,17 +86,8 @@ static int scan_range(const ZydisDecoder *dec, const uint8_t *code, size_t off, 
 static int pair_offsets(const uint8_t *code, size_t len, struct site_list *out) {
   const uint8_t *at = code + 1, *end = code + len;
   while (at < end && (at = memchr(at, 0x05, (size_t)(end - at))) != NULL) {
-    if (at[-1] == 0x0f) {
-      if (out->n == out->cap) {
-        size_t cap = out->cap ? out->cap * 2 : 256;
-        uint64_t *v = reallocarray(out->v, cap, sizeof *v);
-        if (!v)
-          return -ENOMEM;
-        out->v = v;
-        out->cap = cap;
-      }
-      out->v[out->n++] = (uint64_t)(at - 1 - code);
-    }
+    if (at[-1] == 0x0f && site_list_push(out, (uint64_t)(at - 1 - code)) < 0)
+      return -ENOMEM;
     at++;
   }
   return 0;

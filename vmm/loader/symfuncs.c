@@ -44,19 +44,6 @@ static bool is_known(const uint64_t *starts, size_t n, uint64_t start) {
   return bsearch(&start, starts, n, sizeof *starts, cmp_u64) != NULL;
 }
 
-static int push_range(struct ehframe_fdes *l, uint64_t start, uint64_t len) {
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? l->cap * 2 : 256;
-    struct fde_range *v = reallocarray(l->v, cap, sizeof *v);
-    if (!v)
-      return -ENOMEM;
-    l->v = v;
-    l->cap = cap;
-  }
-  l->v[l->n++] = (struct fde_range){.start = start, .len = len};
-  return 0;
-}
-
 static bool is_sized_function(const Elf64_Sym *s) {
   return ELF64_ST_TYPE(s->st_info) == STT_FUNC && s->st_size > 0 && s->st_shndx != SHN_UNDEF &&
          s->st_shndx < SHN_LORESERVE;
@@ -74,7 +61,7 @@ long symfuncs_append(const uint8_t *syms, size_t len, struct ehframe_fdes *out) 
     memcpy(&s, syms + off, sizeof s);
     if (!is_sized_function(&s) || is_known(starts, had, s.st_value))
       continue;
-    if (push_range(out, s.st_value, s.st_size) < 0) {
+    if (ehframe_fdes_push(out, s.st_value, s.st_size) < 0) {
       free(starts);
       return -ENOMEM;
     }

@@ -60,10 +60,11 @@ static bool is_syscall(const ZydisDecodedInstruction *ins, const uint8_t *at) {
          at[1] == 0x05;
 }
 
-/* Decodes code[off, end) instruction by instruction. */
-static int scan_range(const ZydisDecoder *dec, const uint8_t *code, size_t off, size_t end,
-                      uint64_t vaddr, struct site_list *out, struct sites_stats *st) {
-  while (off < end) {
+/* Decodes code[off, end) instruction by instruction, stopping at the first
+ * instruction that starts at or after `stop`. */
+static int scan_range(const ZydisDecoder *dec, const uint8_t *code, size_t off, size_t stop,
+                      size_t end, uint64_t vaddr, struct site_list *out, struct sites_stats *st) {
+  while (off < stop) {
     ZydisDecodedInstruction ins;
     if (ZYAN_FAILED(ZydisDecoderDecodeInstruction(dec, NULL, code + off, end - off, &ins))) {
       st->decode_failures++;
@@ -93,8 +94,8 @@ static int pair_offsets(const uint8_t *code, size_t len, struct site_list *out) 
   return 0;
 }
 
-/* True when some candidate offset lies in [off, end - 1). */
-static bool has_pair(const struct site_list *pairs, size_t off, size_t end) {
+/* Index of the first candidate offset >= off. */
+static size_t first_pair_at(const struct site_list *pairs, size_t off) {
   size_t lo = 0, hi = pairs->n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
@@ -103,7 +104,16 @@ static bool has_pair(const struct site_list *pairs, size_t off, size_t end) {
     else
       hi = mid;
   }
-  return lo < pairs->n && pairs->v[lo] + 1 < end;
+  return lo;
+}
+
+/* Where decoding [off, end) may stop: just past the last candidate pair in
+ * it (nothing after it can be a `syscall`), or `off` when there is none. */
+static size_t decode_end(const struct site_list *pairs, size_t off, size_t end) {
+  size_t last = first_pair_at(pairs, end > 0 ? end - 1 : 0);
+  if (last == 0 || pairs->v[last - 1] < off)
+    return off;
+  return (size_t)pairs->v[last - 1] + 2;
 }
 
 int sites_find(const uint8_t *code, size_t len, uint64_t vaddr, const struct fde_range *fdes,
@@ -123,10 +133,11 @@ int sites_find(const uint8_t *code, size_t len, uint64_t vaddr, const struct fde
     size_t end = off + (size_t)(f->len < len - off ? f->len : len - off);
     st->fdes_scanned++;
     /* A function whose bytes never contain 0f 05 cannot hold a `syscall`:
-     * skip decoding it. Where the pair occurs, decoding from the function's
-     * start still decides whether it is an instruction. */
-    if (has_pair(&pairs, off, end))
-      err = scan_range(&dec, code, off, end, vaddr, out, st);
+     * skip it; decode the others from their start (which alone decides
+     * whether a pair is an instruction) up to their last pair. */
+    size_t stop = decode_end(&pairs, off, end);
+    if (stop > off)
+      err = scan_range(&dec, code, off, stop, end, vaddr, out, st);
   }
   site_list_free(&pairs);
   compact(out);

@@ -4,7 +4,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -96,48 +98,125 @@ static void undo_files(struct vm *vm) {
 static int step_program(struct vm *vm) {
   vma_space_init(&vm->vmas);
   sig_state_init(&vm->sig);
-  struct load_result lr;
-  int rc = load_program(vm, &lr);
+  int rc = load_program(vm, &vm->start);
   if (rc < 0)
     return rc;
   proc_state_init(&vm->proc, vm->mm.stack_top - vm->mm.stack_bottom, vm->cfg->mem_bytes);
-  vkvm_set_entry(&vm->kvm, lr.entry, lr.sp);
   return 0;
 }
 
 /* Mappings hold references on files: drop them before the files go. */
 static void undo_program(struct vm *vm) { vma_space_fini(&vm->vmas); }
 
+static int step_entry(struct vm *vm) {
+  vkvm_set_entry(&vm->kvm, vm->start.entry, vm->start.sp);
+  return 0;
+}
+
+static void undo_nothing(struct vm *vm) { (void)vm; }
+
+/* Creating the KVM machine (about a millisecond of host kernel work) does
+ * not need the program, and loading the program does not need KVM: the
+ * loader lane runs on a second thread meanwhile. KVM_RUN stays on the
+ * calling thread, which is the one that will run the vCPU (moving a vCPU
+ * between threads costs KVM an RCU grace period). */
+enum vm_lane { LANE_MAIN, LANE_LOADER, LANE_JOIN };
+
 static const struct vm_step {
   const char *name;
   int (*init)(struct vm *);
   void (*fini)(struct vm *);
+  enum vm_lane lane;
 } vm_steps[] = {
-    {"guest memory", step_memory, undo_memory},
-    {"kvm", step_kvm, undo_kvm},
-    {"files", step_files, undo_files},
-    {"program", step_program, undo_program},
+    {"guest memory", step_memory, undo_memory, LANE_MAIN},
+    {"files", step_files, undo_files, LANE_LOADER},
+    {"program", step_program, undo_program, LANE_LOADER},
+    {"kvm", step_kvm, undo_kvm, LANE_MAIN},
+    {"entry", step_entry, undo_nothing, LANE_JOIN},
 };
 
 #define VM_STEPS (sizeof vm_steps / sizeof vm_steps[0])
 
+struct vm_lane_run {
+  struct vm *vm;
+  size_t failed; /* index of the failed step, VM_STEPS when none */
+  int rc;
+};
+
+/* Runs the steps of `lane` in table order, from `from`, until one fails or
+ * a LANE_JOIN step is reached. Marks each success in vm->steps_done. */
+static void vm_run_lane(struct vm_lane_run *r, enum vm_lane lane, size_t from) {
+  r->failed = VM_STEPS;
+  for (size_t i = from; i < VM_STEPS && vm_steps[i].lane != LANE_JOIN; i++) {
+    if (vm_steps[i].lane != lane)
+      continue;
+    r->rc = vm_steps[i].init(r->vm);
+    if (r->rc < 0) {
+      r->failed = i;
+      return;
+    }
+    r->vm->steps_done |= 1u << i;
+  }
+}
+
+static void *vm_loader_lane(void *arg) {
+  vm_run_lane(arg, LANE_LOADER, 0);
+  return NULL;
+}
+
+static void vm_undo_done(struct vm *vm) {
+  for (size_t j = VM_STEPS; j-- > 0;)
+    if (vm->steps_done & (1u << j))
+      vm_steps[j].fini(vm);
+  vm->steps_done = 0;
+}
+
+/* The first failure in table order decides what is reported. */
+static int vm_lanes_result(const struct vm_lane_run *a, const struct vm_lane_run *b,
+                           const char **failed_step) {
+  const struct vm_lane_run *f = a->failed <= b->failed ? a : b;
+  if (f->failed == VM_STEPS)
+    return 0;
+  *failed_step = vm_steps[f->failed].name;
+  return f->rc;
+}
+
+static int vm_run_lanes(struct vm *vm, const char **failed_step) {
+  struct vm_lane_run main_lane = {.vm = vm}, loader = {.vm = vm};
+  pthread_t thread;
+  bool threaded = pthread_create(&thread, NULL, vm_loader_lane, &loader) == 0;
+  if (!threaded)
+    vm_loader_lane(&loader);             /* no thread to be had: the same steps, in turn */
+  vm_run_lane(&main_lane, LANE_MAIN, 1); /* step 0, memory, is already done */
+  if (threaded)
+    pthread_join(thread, NULL);
+  return vm_lanes_result(&main_lane, &loader, failed_step);
+}
+
+/* Guest memory first (both lanes need it), then the two lanes, then the
+ * join steps. */
 int vm_create(struct vm *vm, const struct vm_config *cfg, const char **failed_step) {
   memset(vm, 0, sizeof *vm);
   vm->cfg = cfg;
   vm->kvm.kvm_fd = vm->kvm.vm_fd = vm->kvm.vcpu_fd = -1;
-  for (size_t i = 0; i < VM_STEPS; i++) {
-    int rc = vm_steps[i].init(vm);
-    if (rc < 0) {
-      *failed_step = vm_steps[i].name;
-      for (size_t j = i + 1; j-- > 0;)
-        vm_steps[j].fini(vm);
-      return rc;
-    }
+  int rc = step_memory(vm);
+  if (rc < 0) {
+    *failed_step = vm_steps[0].name;
+    return rc;
   }
-  return 0;
+  vm->steps_done = 1u;
+  rc = vm_run_lanes(vm, failed_step);
+  for (size_t i = 0; rc == 0 && i < VM_STEPS; i++) {
+    if (vm_steps[i].lane != LANE_JOIN)
+      continue;
+    if ((rc = vm_steps[i].init(vm)) < 0)
+      *failed_step = vm_steps[i].name;
+    else
+      vm->steps_done |= 1u << i;
+  }
+  if (rc < 0)
+    vm_undo_done(vm);
+  return rc;
 }
 
-void vm_destroy(struct vm *vm) {
-  for (size_t j = VM_STEPS; j-- > 0;)
-    vm_steps[j].fini(vm);
-}
+void vm_destroy(struct vm *vm) { vm_undo_done(vm); }

@@ -13,6 +13,7 @@
 #include "kernel/fdtable.h"
 #include "kernel/signal.h"
 #include "kvm/kvm.h"
+#include "loader/load.h"
 #include "mem/gmem.h"
 #include "mem/vma.h"
 
@@ -69,6 +70,8 @@ struct vm {
   struct sig_state sig;
   struct vm_proc proc;
   struct vm_stats stats;
+  struct load_result start; /* where the program starts */
+  unsigned steps_done;      /* bit i: vm_create's step i succeeded */
   enum vm_stop stop;
   int stop_value; /* exit status or signal number */
   volatile sig_atomic_t timeout_fired;
@@ -85,8 +88,9 @@ int vm_exit_status(const struct vm *vm);
 
 #endif
 
-/* Builds the VM for cfg in order — guest memory, KVM, files, program — and
- * leaves it ready to run. On failure undoes the steps that succeeded, logs
+/* Builds the VM for cfg — guest memory; then KVM on this thread while the
+ * files and the program are set up on a second one; then the entry point —
+ * and leaves it ready to run on this thread. On failure undoes the steps that succeeded, logs
  * the failed step, and returns its negative errno; *failed_step names it
  * ("program" errors: -ENOENT not found, -ENOEXEC/-EACCES not executable). */
 int vm_create(struct vm *vm, const struct vm_config *cfg, const char **failed_step);

@@ -165,6 +165,25 @@ static void syscall_log_unsupported(uint64_t nr) {
   VLOG_LIMITED(VLOG_WARN, "unknown system call %llu: returning ENOSYS", (unsigned long long)nr);
 }
 
+/* A guest string as strace shows it: quoted, with control and non-ASCII
+ * bytes escaped, so a guest cannot forge trace lines. */
+static void trace_string(FILE *out, const char *s) {
+  fputc('"', out);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\')
+      fprintf(out, "\\%c", *p);
+    else if (*p == '\n')
+      fputs("\\n", out);
+    else if (*p == '\t')
+      fputs("\\t", out);
+    else if (*p < 0x20 || *p >= 0x7f)
+      fprintf(out, "\\x%02x", *p);
+    else
+      fputc(*p, out);
+  }
+  fputc('"', out);
+}
+
 static void trace_arg(struct vm *vm, FILE *out, char shape, uint64_t v) {
   switch (shape) {
   case 'd':
@@ -187,8 +206,11 @@ static void trace_arg(struct vm *vm, FILE *out, char shape, uint64_t v) {
     long n = uaccess_strncpy_from(&vm->mem, s, v, sizeof s);
     if (n == -EFAULT)
       fprintf(out, "%#llx", (unsigned long long)v);
-    else
-      fprintf(out, "\"%s\"%s", s, n < 0 ? "..." : "");
+    else {
+      trace_string(out, s);
+      if (n < 0)
+        fputs("...", out);
+    }
     break;
   }
   default:

@@ -96,12 +96,17 @@ static void load_symfuncs(const struct load_file *lf, const struct elf_info *inf
   free(shdrs);
 }
 
-/* Decodes one executable segment, copied out of guest memory. */
+/* Decodes one executable segment. The guest has not run yet, so its bytes
+ * are read in place when the segment is contiguous in host memory (the
+ * usual case: data pages are allocated in order); otherwise copied out. */
 static int scan_segment(struct vm *vm, const struct elf_segment *s, uint64_t bias,
                         const struct ehframe_fdes *fdes, struct site_list *sites,
                         struct sites_stats *st) {
   if (s->filesz == 0 || s->filesz > ELFSITES_MAX_CODE)
     return 0;
+  const uint8_t *in_place = uaccess_ptr(&vm->mem, s->vaddr + bias, (size_t)s->filesz, false);
+  if (in_place)
+    return sites_find(in_place, (size_t)s->filesz, s->vaddr, fdes->v, fdes->n, sites, st);
   uint8_t *code = malloc((size_t)s->filesz);
   if (!code)
     return -ENOMEM;

@@ -34,6 +34,7 @@ int gmem_init(struct gmem *m, uint64_t size) {
   m->host = p;
   m->size = size;
   m->next_free = LAYOUT_FIRST_FREE;
+  m->table_floor = size;
   return 0;
 }
 
@@ -44,15 +45,23 @@ void gmem_fini(struct gmem *m) {
 }
 
 int gmem_alloc_page(struct gmem *m, uint64_t *pa) {
-  if (m->next_free + GUEST_PAGE_SIZE > m->size)
+  if (m->next_free + GUEST_PAGE_SIZE > m->table_floor)
     return -ENOMEM;
   *pa = m->next_free;
   m->next_free += GUEST_PAGE_SIZE;
   return 0;
 }
 
+static int gmem_alloc_table(struct gmem *m, uint64_t *pa) {
+  if (m->table_floor - GUEST_PAGE_SIZE < m->next_free)
+    return -ENOMEM;
+  m->table_floor -= GUEST_PAGE_SIZE;
+  *pa = m->table_floor;
+  return 0;
+}
+
 uint64_t gmem_free_pages(const struct gmem *m) {
-  return (m->size - m->next_free) / GUEST_PAGE_SIZE;
+  return (m->table_floor - m->next_free) / GUEST_PAGE_SIZE;
 }
 
 static uint64_t *gmem_table(const struct gmem *m, uint64_t pa) {
@@ -69,7 +78,7 @@ static uint64_t *gmem_leaf_slot(struct gmem *m, uint64_t va, bool create) {
     uint64_t *entry = &gmem_table(m, table)[pt_index(va, level)];
     if (!(*entry & PTE_PRESENT)) {
       uint64_t pa;
-      if (!create || gmem_alloc_page(m, &pa) < 0)
+      if (!create || gmem_alloc_table(m, &pa) < 0)
         return NULL;
       *entry = pa | PTE_PRESENT | PTE_WRITE | PTE_USER;
     }

@@ -4,8 +4,9 @@
  * has a physical page, it keeps it for the VM's life: unmapping or
  * PROT_NONE only clears the software bits that the VMM's own accessors
  * check, and a page handed out again is zeroed by the VMM. Physical pages
- * are never freed, so the allocator is a bump pointer; running out is
- * -ENOMEM for the guest. */
+ * are never freed, so the allocator is a bump pointer (data pages from the
+ * bottom, page-table pages from the top); running out is -ENOMEM for the
+ * guest. */
 #ifndef HEARTH_VMM_GMEM_H
 #define HEARTH_VMM_GMEM_H
 
@@ -19,9 +20,11 @@
 #define GMEM_ACC_WRITE 2u /* ... with PROT_WRITE */
 
 struct gmem {
-  uint8_t *host;      /* host mapping of all guest-physical memory */
-  uint64_t size;      /* bytes of guest-physical memory */
-  uint64_t next_free; /* bump allocator: first never-used physical page */
+  uint8_t *host;        /* host mapping of all guest-physical memory */
+  uint64_t size;        /* bytes of guest-physical memory */
+  uint64_t next_free;   /* data pages: bump allocator upwards from here */
+  uint64_t table_floor; /* page-table pages: allocated downwards below this,
+                           so a mapping's data pages stay contiguous */
   uint64_t pages_populated;
 };
 

@@ -43,6 +43,15 @@ long sys_rt_sigprocmask(struct vm *vm, const uint64_t *a) {
   return 0;
 }
 
+/* rt_sigpending: the pending signals that are blocked (the others have
+ * already been acted on before the guest ran again). */
+long sys_rt_sigpending(struct vm *vm, const uint64_t *a) {
+  if (a[1] > GUEST_SIGSET_SIZE)
+    return -EINVAL;
+  uint64_t set = vm->sig.pending & vm->sig.blocked;
+  return uaccess_copy_to(&vm->mem, a[0], &set, (size_t)a[1]) < 0 ? -EFAULT : 0;
+}
+
 long sys_sigaltstack(struct vm *vm, const uint64_t *a) {
   uint64_t sp = vkvm_regs(&vm->kvm)->rsp;
   struct guest_stack old, ss;

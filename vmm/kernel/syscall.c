@@ -45,6 +45,7 @@ static const struct syscall_entry syscall_table[] = {
     SC(SYS_rt_sigaction, rt_sigaction, "dppu"),
     SC(SYS_rt_sigprocmask, rt_sigprocmask, "dppu"),
     SC(SYS_rt_sigreturn, rt_sigreturn, ""),
+    SC(SYS_rt_sigpending, rt_sigpending, "pu"),
     SC(SYS_ioctl, ioctl, "fxx"),
     SC(SYS_pread64, pread64, "fpud"),
     SC(SYS_pwrite64, pwrite64, "fpud"),

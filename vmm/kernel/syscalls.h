@@ -38,7 +38,7 @@ sys_fn sys_clock_gettime, sys_clock_getres, sys_gettimeofday, sys_time, sys_nano
     sys_clock_nanosleep;
 
 /* sys_signal.c: signals */
-sys_fn sys_rt_sigaction, sys_rt_sigprocmask, sys_rt_sigreturn, sys_sigaltstack, sys_kill, sys_tkill,
-    sys_tgkill;
+sys_fn sys_rt_sigaction, sys_rt_sigprocmask, sys_rt_sigpending, sys_rt_sigreturn, sys_sigaltstack,
+    sys_kill, sys_tkill, sys_tgkill;
 
 #endif

@@ -197,6 +197,12 @@ static void unblocking_lets_a_pending_signal_act(void **state) {
   sig_deliver_pending(vm);
   assert_int_equal(vm->stop, VM_RUNNING);
   assert_int_equal(vm->sig.pending, sig_bit(SIGTERM));
+  uint64_t pending = 0;
+  assert_int_equal(call(vm, sys_rt_sigpending, DATA + 8, 16, 0, 0), -EINVAL);
+  assert_int_equal(call(vm, sys_rt_sigpending, 0x10, 8, 0, 0), -EFAULT);
+  assert_int_equal(call(vm, sys_rt_sigpending, DATA + 8, 8, 0, 0), 0);
+  get(vm, DATA + 8, &pending, 8);
+  assert_int_equal(pending, sig_bit(SIGTERM));
   assert_int_equal(call(vm, sys_rt_sigprocmask, GUEST_SIG_UNBLOCK, DATA, 0, 8), 0);
   sig_deliver_pending(vm);
   assert_int_equal(vm->stop, VM_STOP_SIGNAL);

@@ -37,6 +37,9 @@ sys_fn sys_exit, sys_exit_group, sys_getpid, sys_gettid, sys_getppid, sys_getuid
 sys_fn sys_clock_gettime, sys_clock_getres, sys_gettimeofday, sys_time, sys_nanosleep,
     sys_clock_nanosleep;
 
+/* sys_net.c: sockets */
+sys_fn sys_socket, sys_socketpair;
+
 /* sys_signal.c: signals */
 sys_fn sys_rt_sigaction, sys_rt_sigprocmask, sys_rt_sigpending, sys_rt_sigreturn, sys_sigaltstack,
     sys_kill, sys_tkill, sys_tgkill;

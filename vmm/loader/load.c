@@ -11,6 +11,7 @@
  *   brk_start     end of the image plus up to BRK_RANDOM_SPAN
  *   image         ET_EXEC at its own addresses; ET_DYN at LAYOUT_PIE_BASE
  *                 plus up to PIE_RANDOM_SPAN
+ *   interpreter   (PT_INTERP) in the mmap area, like the first mmap
  *
  * brk_limit plays RLIMIT_DATA's part: no heap can outgrow guest memory,
  * and the brk call itself refuses to grow into a mapping. */
@@ -116,24 +117,47 @@ static int check_fits(const struct load_file *lf, const struct elf_info *info, u
   return 0;
 }
 
-/* Dynamically linked programs come with issue 4: the interpreter will be
- * opened and placed with elfmap_load at its own bias, and its entry and
- * bias passed on through load_result and AT_BASE. */
-static int refuse_interp(const struct load_file *lf, const struct elf_info *info) {
-  char interp[ELF_INTERP_MAX];
-  int err = elfmap_read_interp(lf, info, interp);
-  if (err)
+/* Room for an image of `span` bytes aligned to `align`, below the mmap top
+ * (where Linux puts the interpreter too); 0 when none. */
+static uint64_t find_room(struct vm *vm, uint64_t span, uint64_t align) {
+  uint64_t padded = span + align - GUEST_PAGE_SIZE;
+  if (padded < span)
+    return 0;
+  uint64_t at = mm_find_free(vm, padded);
+  return at ? (at + align - 1) & ~(align - 1) : 0;
+}
+
+/* The program interpreter (PT_INTERP, e.g. ld-linux-x86-64.so.2), opened
+ * inside the guest's root and placed in the mmap area. It must be a
+ * position-independent ELF with no interpreter of its own. */
+static int place_interp(struct vm *vm, const struct load_file *exe_lf,
+                        const struct elf_info *exe_info, struct elf_placed *out) {
+  char path[ELF_INTERP_MAX];
+  int err = elfmap_read_interp(exe_lf, exe_info, path);
+  struct load_file lf;
+  if (err || (err = load_file_open(vm, path, &lf)))
     return err;
-  vlog(VLOG_ERROR, "%s: dynamically linked programs are not supported yet: interpreter %s",
-       lf->path, interp);
-  return -ENOEXEC;
+  struct elf_info info;
+  err = elfmap_read_headers(&lf, &info);
+  if (!err && (info.type != ET_DYN || info.interp.present)) {
+    vlog(VLOG_ERROR, "%s: interpreter %s is not a position-independent loader", exe_lf->path, path);
+    err = -ENOEXEC;
+  }
+  uint64_t align = info.max_align <= MAX_BIAS_ALIGN ? info.max_align : GUEST_PAGE_SIZE;
+  uint64_t base = err ? 0 : find_room(vm, info.hi - info.lo, align);
+  if (!err && !base) {
+    vlog(VLOG_ERROR, "%s: no room for interpreter %s", exe_lf->path, path);
+    err = -ENOMEM;
+  }
+  if (!err)
+    err = elfmap_load(vm, &lf, &info, base - info.lo, out);
+  load_file_close(&lf);
+  return err;
 }
 
 static int place_program(struct vm *vm, const struct load_file *lf, struct elf_placed *exe,
                          struct elf_info *info) {
   int err = elfmap_read_headers(lf, info);
-  if (!err && info->interp.present)
-    err = refuse_interp(lf, info);
   uint64_t bias = 0;
   if (!err)
     err = choose_bias(info, &bias);
@@ -159,13 +183,13 @@ static int place_brk(struct vm *vm, const struct elf_placed *exe) {
 }
 
 static int write_stack(struct vm *vm, const struct elf_info *info, const struct elf_placed *exe,
-                       const char *execfn, uint64_t *sp) {
+                       uint64_t interp_base, const char *execfn, uint64_t *sp) {
   struct stack_auxv aux = {
       .phdr = exe->phdr,
       .phent = ELF_PHENT_SIZE,
       .phnum = info->phnum,
       .entry = exe->entry,
-      .base = 0, /* no interpreter */
+      .base = interp_base, /* 0 without an interpreter */
       .uid = PROC_GUEST_UID,
       .euid = PROC_GUEST_UID,
       .gid = PROC_GUEST_GID,
@@ -207,22 +231,24 @@ int load_program(struct vm *vm, struct load_result *out) {
   if (err)
     return err;
   struct elf_info info;
-  struct elf_placed exe;
+  struct elf_placed exe, interp = {0};
   err = fill_random(vm->proc.random, sizeof vm->proc.random);
   if (!err)
     err = place_stack(vm);
   if (!err)
     err = place_program(vm, &lf, &exe, &info);
+  if (!err && info.interp.present)
+    err = place_interp(vm, &lf, &info, &interp);
   load_file_close(&lf);
   if (!err) {
     vm->mm.load_bias = exe.bias;
     err = place_brk(vm, &exe);
   }
   if (!err)
-    err = write_stack(vm, &info, &exe, path, &out->sp);
+    err = write_stack(vm, &info, &exe, interp.start, path, &out->sp);
   if (!err)
     err = set_exe(vm, path);
   if (!err)
-    out->entry = exe.entry;
+    out->entry = info.interp.present ? interp.entry : exe.entry;
   return err;
 }

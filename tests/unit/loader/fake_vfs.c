@@ -59,6 +59,7 @@ void file_unref(struct file *f) {
 }
 
 static char garbage_path[64]; /* per process: tests may run in parallel */
+static char nointerp_path[64];
 
 /* Guest paths the fake vfs knows, and what they are. */
 static const char *host_path_of(const char *path, mode_t *mode) {
@@ -69,6 +70,10 @@ static const char *host_path_of(const char *path, mode_t *mode) {
     return loader_test_progs[1];
   if (strcmp(path, "/bin/dynamic") == 0)
     return "/proc/self/exe";
+  if (strcmp(path, "/lib64/ld-linux-x86-64.so.2") == 0)
+    return "/lib64/ld-linux-x86-64.so.2"; /* /bin/dynamic's interpreter */
+  if (strcmp(path, "/bin/nointerp") == 0)
+    return nointerp_path;
   if (strcmp(path, "/bin/garbage") == 0)
     return garbage_path;
   if (strcmp(path, "/bin/noexec") == 0) {
@@ -106,7 +111,31 @@ int vfs_set_exe(struct vfs *v, const char *guest_path) {
   return 0;
 }
 
+/* A copy of this (dynamically linked) test whose PT_INTERP names a loader
+ * the fake root does not have. */
+static void write_nointerp(void) {
+  static const char interp[] = "/lib64/ld-linux-x86-64.so.2";
+  int in = open("/proc/self/exe", O_RDONLY);
+  struct stat st;
+  assert_true(in >= 0 && fstat(in, &st) == 0);
+  uint8_t *image = malloc((size_t)st.st_size);
+  assert_non_null(image);
+  ssize_t n = read(in, image, (size_t)st.st_size);
+  close(in);
+  assert_int_equal(n, st.st_size);
+  uint8_t *at = memmem(image, (size_t)n, interp, sizeof interp);
+  assert_non_null(at);
+  memcpy(at, "/lib64/ld-absnt-x86-64.so.2", sizeof interp - 1);
+  snprintf(nointerp_path, sizeof nointerp_path, "/tmp/hearth-loader-nointerp-%d", (int)getpid());
+  int out = open(nointerp_path, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+  assert_true(out >= 0);
+  assert_int_equal(write(out, image, (size_t)n), n);
+  close(out);
+  free(image);
+}
+
 void fake_vfs_setup(void) {
+  write_nointerp();
   snprintf(garbage_path, sizeof garbage_path, "/tmp/hearth-loader-garbage-%d", (int)getpid());
   int fd = open(garbage_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   assert_true(fd >= 0);
@@ -117,5 +146,6 @@ void fake_vfs_setup(void) {
 
 void fake_vfs_teardown(void) {
   unlink(garbage_path);
+  unlink(nointerp_path);
   assert_int_equal(fake_vfs_open_files, 0);
 }

@@ -71,6 +71,22 @@ int mm_map_fixed(struct vm *vm, uint64_t addr, uint64_t len, int prot, int flags
   return 0;
 }
 
+static bool overlaps_a_region(uint64_t start, uint64_t len) {
+  for (size_t i = 0; i < nregions; i++)
+    if (start < regions[i].start + regions[i].len && regions[i].start < start + len)
+      return true;
+  return false;
+}
+
+/* Highest free page-aligned room below the mmap top, in 1 MiB steps. */
+uint64_t mm_find_free(struct vm *vm, uint64_t len) {
+  for (uint64_t at = (vm->mm.mmap_top - len) & ~((1ULL << 20) - 1); at >= LAYOUT_MMAP_MIN;
+       at -= 1ULL << 20)
+    if (!overlaps_a_region(at, len))
+      return at;
+  return 0;
+}
+
 int mm_protect(struct vm *vm, uint64_t addr, uint64_t len, int prot) {
   struct region *r = region_at(addr, len);
   assert_non_null(r);
@@ -202,9 +218,47 @@ static void refuses_what_it_cannot_run(void **state) {
   assert_int_equal(load_program(fresh_vm("/bin/noexec", false), &lr), -EACCES);
   assert_int_equal(load_program(fresh_vm("/etc", false), &lr), -EACCES);
   assert_int_equal(load_program(fresh_vm("/bin/garbage", false), &lr), -ENOEXEC);
-  assert_int_equal(load_program(fresh_vm("/bin/dynamic", false), &lr), -ENOEXEC);
+  assert_int_equal(load_program(fresh_vm("/bin/nointerp", false), &lr), -ENOENT);
   assert_int_equal(load_program(fresh_vm("", false), &lr), -ENOENT);
   assert_string_equal(fake_vfs_exe, "");
+}
+
+/* The auxv value for `type` on the initial stack at sp, or 0. */
+static uint64_t auxv_value(uint64_t sp, uint64_t type) {
+  uint64_t argc = 0, word = 0;
+  assert_int_equal(uaccess_copy_from(NULL, &argc, sp, 8), 0);
+  uint64_t at = sp + 8 * (argc + 2); /* argc, argv..., NULL */
+  do {                               /* envp..., NULL */
+    assert_int_equal(uaccess_copy_from(NULL, &word, at, 8), 0);
+    at += 8;
+  } while (word);
+  for (;; at += 16) {
+    uint64_t pair[2];
+    assert_int_equal(uaccess_copy_from(NULL, pair, at, 16), 0);
+    if (pair[0] == AT_NULL)
+      return 0;
+    if (pair[0] == type)
+      return pair[1];
+  }
+}
+
+/* A dynamically linked program (this test itself) with its interpreter
+ * (the host's ld.so): the VM starts in the interpreter, placed below the
+ * mmap top, and auxv tells it where it is and where the program is. */
+static void loads_a_dynamic_program_and_its_interpreter(void **state) {
+  struct vm *vm = fresh_vm("/bin/dynamic", false);
+  struct load_result lr;
+  assert_int_equal(load_program(vm, &lr), 0);
+  uint64_t base = auxv_value(lr.sp, AT_BASE), entry = auxv_value(lr.sp, AT_ENTRY);
+  assert_true(base >= LAYOUT_MMAP_MIN && base < vm->mm.mmap_top);
+  assert_true(lr.entry > base && lr.entry < vm->mm.mmap_top);
+  struct region *interp = region_at(lr.entry, 1);
+  assert_non_null(interp);
+  assert_int_equal(interp->kind, VMA_IMAGE);
+  assert_true(interp->prot & PROT_EXEC);
+  assert_int_not_equal(entry, lr.entry); /* AT_ENTRY is the program's own */
+  assert_non_null(region_at(entry, 1));
+  assert_true(vm->stats.sites_rewritten > 0); /* ld.so makes system calls */
 }
 
 static void reports_what_does_not_fit(void **state) {
@@ -240,6 +294,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(loads_a_static_program, setup, teardown),
       cmocka_unit_test_setup_teardown(loads_a_static_program_without_rewriting, setup, teardown),
       cmocka_unit_test_setup_teardown(loads_a_static_pie_at_a_random_bias, setup, teardown),
+      cmocka_unit_test_setup_teardown(loads_a_dynamic_program_and_its_interpreter, setup, teardown),
       cmocka_unit_test_setup_teardown(refuses_what_it_cannot_run, setup, teardown),
       cmocka_unit_test_setup_teardown(reports_what_does_not_fit, setup, teardown),
   };

@@ -205,8 +205,28 @@ static int check_too_big(void) {
   return munmap(q, MIB) == 0 ? 0 : 1;
 }
 
+/* Page tables grow while the guest runs: a mapping in a region no earlier
+ * mapping shared a page-table page with (here a fresh 512 GiB slot, so new
+ * PDPT, page directory and page table pages too) must be usable at once,
+ * and a mapping made again at the same address must read back zeroed
+ * (the VMM never changes a present entry: it reuses and zeroes the page). */
+static int check_fresh_page_tables(void) {
+  unsigned char *want = (unsigned char *)0x100000000000ULL; /* 16 TiB */
+  unsigned char *p = mmap(want, 3 * PAGE, RW, ANON | MAP_FIXED_NOREPLACE, -1, 0);
+  CHECK(p == want, "mmap in a fresh page-table region gave %p", (void *)p);
+  fill(p, 3 * PAGE, 21);
+  CHECK(first_wrong(p, 0, 3 * PAGE, 21) == 3 * PAGE, "fresh region reads back");
+  CHECK(munmap(p, 3 * PAGE) == 0, "munmap the fresh region");
+  p = mmap(want, 3 * PAGE, RW, ANON | MAP_FIXED_NOREPLACE, -1, 0);
+  CHECK(p == want, "mmap again at the same address gave %p", (void *)p);
+  CHECK(first_wrong(p, 0, 3 * PAGE, -1) == 3 * PAGE, "the same pages mapped again are zero");
+  return munmap(p, 3 * PAGE) == 0 ? 0 : 1;
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IONBF, 0);
+  if (check_fresh_page_tables())
+    return 1;
   if (check_anon_reused_zeroed() || check_mremap_standalone() || check_mremap_must_move() ||
       check_mprotect_keeps() || check_map_fixed_part() || check_madv_dontneed() ||
       check_file_mapping() || check_brk() || check_bad_requests() || check_too_big())

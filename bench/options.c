@@ -12,6 +12,9 @@
 #ifndef BENCH_DEFAULT_VMM
 #define BENCH_DEFAULT_VMM "hearth-vmm"
 #endif
+#ifndef BENCH_DEFAULT_PYTHON
+#define BENCH_DEFAULT_PYTHON "/usr/bin/python3"
+#endif
 
 #define RUNS_MAX 100000
 #define TIMEOUT_MAX_S 3600.0
@@ -20,6 +23,9 @@
 enum {
   OPT_SKIP_HEARTH = 256,
   OPT_SKIP_GVISOR,
+  OPT_SKIP_GVISOR_EXEC,
+  OPT_WORKLOAD,
+  OPT_PYTHON,
   OPT_JSON,
   OPT_HELLO,
   OPT_VMM,
@@ -34,6 +40,9 @@ static const struct option long_options[] = {
     {"runs", required_argument, NULL, 'n'},
     {"skip-hearth", no_argument, NULL, OPT_SKIP_HEARTH},
     {"skip-gvisor", no_argument, NULL, OPT_SKIP_GVISOR},
+    {"skip-gvisor-exec", no_argument, NULL, OPT_SKIP_GVISOR_EXEC},
+    {"workload", required_argument, NULL, OPT_WORKLOAD},
+    {"python", required_argument, NULL, OPT_PYTHON},
     {"json", required_argument, NULL, OPT_JSON},
     {"hello", required_argument, NULL, OPT_HELLO},
     {"vmm", required_argument, NULL, OPT_VMM},
@@ -48,42 +57,74 @@ static const struct option long_options[] = {
 
 void options_usage(FILE *out) {
   fprintf(out,
-          "usage: bench/start [-n N] [--skip-hearth] [--skip-gvisor] [--json FILE]\n"
-          "                   [--hello PATH] [--vmm PATH] [--runsc PATH] [--platform NAME]\n"
-          "                   [--timeout S] [--pause MS] [--expect LINE]\n"
-          "Runs a static hello N times (default 50) as a plain process, under hearth-vmm\n"
-          "and under gVisor (runsc do), alternating, and reports wall times, ratios,\n"
-          "hearth-vmm's exits per run and peak RSS against issue 3's goals.\n"
-          "  -n, --runs N     timed runs of each kind (after one untimed warm-up of each)\n"
-          "  --skip-hearth    do not run hearth-vmm; --skip-gvisor: do not run runsc\n"
-          "  --json FILE      also write the summary as JSON\n"
-          "  --hello PATH     the static program (default %s)\n"
-          "  --vmm PATH       hearth-vmm (default %s)\n"
-          "  --runsc PATH     runsc (default: runsc in PATH)\n"
-          "  --platform NAME  runsc's platform (default ptrace: the one that works on PVM)\n"
-          "  --timeout S      per run, default 30\n"
-          "  --pause MS       idle time before every run, default 0\n"
-          "  --expect LINE    the line hello must print (default: what the plain run prints)\n",
-          BENCH_DEFAULT_HELLO, BENCH_DEFAULT_VMM);
+          "usage: bench/start [-n N] [--workload NAME]... [--skip-hearth] [--skip-gvisor]\n"
+          "                   [--skip-gvisor-exec] [--json FILE] [--hello PATH] [--python PATH]\n"
+          "                   [--vmm PATH] [--runsc PATH] [--platform NAME] [--timeout S]\n"
+          "                   [--pause MS] [--expect LINE]\n"
+          "Runs three workloads one after the other - a static hello, python3 -c pass and a\n"
+          "python3 JSON one-liner - each N times as a plain process, under hearth-vmm, in a\n"
+          "fresh gVisor sandbox (runsc do) and in a running one (runsc exec), alternating,\n"
+          "and reports wall times, ratios, hearth-vmm's exits, page touches and peak RSS\n"
+          "against the goals of issues 3 and 4.\n"
+          "  -n, --runs N       timed runs of each kind in every workload (default: %d for\n"
+          "                     the hello, %d for each python workload), after one untimed\n"
+          "                     warm-up of each kind\n"
+          "  --workload NAME    run only this workload (repeatable): hello, python-pass,\n"
+          "                     python-json\n"
+          "  --skip-hearth      do not run hearth-vmm; --skip-gvisor: no runsc at all;\n"
+          "                     --skip-gvisor-exec: no warm sandbox\n"
+          "  --json FILE        also write the summary as JSON\n"
+          "  --hello PATH       the static program (default %s)\n"
+          "  --python PATH      python3, an absolute path (default %s)\n"
+          "  --vmm PATH         hearth-vmm (default %s)\n"
+          "  --runsc PATH       runsc (default: runsc in PATH)\n"
+          "  --platform NAME    runsc's platform (default ptrace: the one that works on PVM)\n"
+          "  --timeout S        per run, default 30\n"
+          "  --pause MS         idle time before every run, default 0\n"
+          "  --expect LINE      the line hello must print (default: what the plain run prints)\n",
+          RUNS_DEFAULT_HELLO, RUNS_DEFAULT_PYTHON, BENCH_DEFAULT_HELLO, BENCH_DEFAULT_PYTHON,
+          BENCH_DEFAULT_VMM);
 }
 
 static void set_defaults(struct bench_options *o) {
   memset(o, 0, sizeof *o);
-  o->runs = 50;
+  for (int w = 0; w < WORKLOAD_COUNT; w++)
+    o->runs[w] = workload_spec(w)->python ? RUNS_DEFAULT_PYTHON : RUNS_DEFAULT_HELLO;
   o->hello = BENCH_DEFAULT_HELLO;
+  o->python = BENCH_DEFAULT_PYTHON;
   o->vmm = BENCH_DEFAULT_VMM;
   o->runsc = "runsc";
   o->platform = "ptrace";
   o->timeout_s = 30;
 }
 
-static int parse_runs(const char *s, size_t *out) {
+/* Parsing state beyond struct bench_options. */
+struct parse_state {
+  bool workload_named; /* a --workload was given: the others are skipped */
+};
+
+/* -n: the same count for every workload. */
+static int parse_runs(const char *s, size_t runs[WORKLOAD_COUNT]) {
   char *end;
   errno = 0;
   unsigned long v = strtoul(s, &end, 10);
   if (errno || end == s || *end || *s == '-' || v < 1 || v > RUNS_MAX)
     return -EINVAL;
-  *out = v;
+  for (int w = 0; w < WORKLOAD_COUNT; w++)
+    runs[w] = v;
+  return 0;
+}
+
+/* --workload: the first one skips every workload not named. */
+static int select_workload(struct bench_options *o, struct parse_state *ps, const char *key) {
+  int w = workload_by_key(key);
+  if (w < 0)
+    return w;
+  if (!ps->workload_named)
+    for (int i = 0; i < WORKLOAD_COUNT; i++)
+      o->skip_workload[i] = true;
+  ps->workload_named = true;
+  o->skip_workload[w] = false;
   return 0;
 }
 
@@ -107,10 +148,10 @@ static int parse_pause(const char *s, double *out) {
 }
 
 /* Applies one parsed flag. Returns 0 or -EINVAL. */
-static int apply(struct bench_options *o, int opt, const char *arg) {
+static int apply(struct bench_options *o, struct parse_state *ps, int opt, const char *arg) {
   switch (opt) {
   case 'n':
-    return parse_runs(arg, &o->runs);
+    return parse_runs(arg, o->runs);
   case OPT_TIMEOUT:
     return parse_seconds(arg, TIMEOUT_MAX_S, &o->timeout_s);
   case OPT_PAUSE:
@@ -119,8 +160,16 @@ static int apply(struct bench_options *o, int opt, const char *arg) {
     o->skip[KIND_HEARTH] = true;
     return 0;
   case OPT_SKIP_GVISOR:
-    o->skip[KIND_GVISOR] = true;
+    o->skip[KIND_GVISOR] = o->skip[KIND_GVISOR_EXEC] = true;
     return 0;
+  case OPT_SKIP_GVISOR_EXEC:
+    o->skip[KIND_GVISOR_EXEC] = true;
+    return 0;
+  case OPT_WORKLOAD:
+    return select_workload(o, ps, arg);
+  case OPT_PYTHON:
+    o->python = arg;
+    return arg[0] == '/' ? 0 : -EINVAL; /* the same path on the host and in the guest */
   case OPT_JSON:
     o->json = arg;
     return 0;
@@ -147,6 +196,7 @@ static int apply(struct bench_options *o, int opt, const char *arg) {
 enum options_action options_parse(int argc, char **argv, struct bench_options *o, char *err,
                                   size_t errlen) {
   set_defaults(o);
+  struct parse_state ps = {false};
   int opt, index = -1;
   optind = 1;
   opterr = 0;
@@ -157,7 +207,7 @@ enum options_action options_parse(int argc, char **argv, struct bench_options *o
       snprintf(err, errlen, "unknown flag, or flag without its value: %s", argv[optind - 1]);
       return OPTIONS_ERROR;
     }
-    if (apply(o, opt, optarg) < 0) {
+    if (apply(o, &ps, opt, optarg) < 0) {
       snprintf(err, errlen, "bad value for %s%s: %s", index >= 0 ? "--" : "-",
                index >= 0 ? long_options[index].name : "n", optarg);
       return OPTIONS_ERROR;

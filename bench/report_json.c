@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "workload.h"
 
 /* cJSON's adders return NULL when out of memory; `ok` remembers it so the
  * whole document is checked once at the end. */
@@ -50,40 +51,82 @@ static void add_machine(struct builder *b, cJSON *root, const struct machine *m,
   add_string(b, mo, "runsc_platform", o->platform);
 }
 
-static void add_kinds(struct builder *b, cJSON *root, const struct bench_options *o,
-                      const struct bench_result *r, const struct figures *f) {
-  cJSON *kinds = add_object(b, root, "kinds");
+static void add_kinds(struct builder *b, cJSON *parent, const struct bench_options *o,
+                      const struct workload_result *wr, const struct workload_figures *wf) {
+  cJSON *kinds = add_object(b, parent, "kinds");
   for (int k = 0; k < KIND_COUNT; k++) {
     if (o->skip[k])
       continue;
-    cJSON *ko = add_object(b, kinds, kind_name(k));
-    add_number(b, ko, "ok", (double)r->kinds[k].ok);
-    add_number(b, ko, "failed", (double)r->kinds[k].failed);
-    add_string(b, ko, "warmup", r->kinds[k].warmup);
-    add_summary(b, ko, "wall_ms", &f->wall_ms[k]);
-    add_summary(b, ko, "maxrss_kib", &f->maxrss_kib[k]);
-    if (r->kinds[k].failed)
-      add_string(b, ko, "first_failure", r->kinds[k].failures[0]);
+    const struct kind_result *kr = &wr->kinds[k];
+    cJSON *ko = add_object(b, kinds, kind_key(k));
+    add_number(b, ko, "ok", (double)kr->ok);
+    add_number(b, ko, "failed", (double)kr->failed);
+    add_string(b, ko, "warmup", kr->warmup);
+    add_summary(b, ko, "wall_ms", &wf->wall_ms[k]);
+    add_summary(b, ko, "maxrss_kib", &wf->maxrss_kib[k]);
+    if (kr->failed)
+      add_string(b, ko, "first_failure", kr->failures[0]);
+    if (k != KIND_HEARTH && wf->has_ratio[k])
+      add_number(b, ko, "hearth_over_this", wf->ratio[k]);
   }
 }
 
-static void add_hearth(struct builder *b, cJSON *root, const struct figures *f) {
-  cJSON *h = add_object(b, root, "hearth_vmm");
-  add_summary(b, h, "exits", &f->exits);
-  add_summary(b, h, "syscalls", &f->syscalls);
-  add_summary(b, h, "lstar_syscalls", &f->lstar_syscalls);
-  add_summary(b, h, "peak_rss_kib", &f->vmm_rss_kib);
-  add_summary(b, h, "guest_resident_kib", &f->guest_kib);
-  add_summary(b, h, "peak_rss_excl_guest_kib", &f->excl_kib);
-  b->ok = b->ok && h && cJSON_AddBoolToObject(h, "rss_excludes_guest", f->rss_excludes_guest);
+static void add_hearth(struct builder *b, cJSON *parent, const struct workload_figures *wf) {
+  cJSON *h = add_object(b, parent, "hearth_vmm");
+  add_summary(b, h, "exits", &wf->exits);
+  add_summary(b, h, "syscalls", &wf->syscalls);
+  add_summary(b, h, "lstar_syscalls", &wf->lstar_syscalls);
+  add_summary(b, h, "guest_pages_populated", &wf->pages_populated);
+  add_summary(b, h, "peak_rss_kib", &wf->vmm_rss_kib);
+  add_summary(b, h, "guest_resident_kib", &wf->guest_kib);
+  add_summary(b, h, "peak_rss_excl_guest_kib", &wf->excl_kib);
+  b->ok = b->ok && h && cJSON_AddBoolToObject(h, "rss_excludes_guest", wf->rss_excludes_guest);
 }
 
-static void add_goals(struct builder *b, cJSON *root, const struct figures *f) {
+static void add_workloads(struct builder *b, cJSON *root, const struct bench_options *o,
+                          const struct bench_result *r, const struct figures *f) {
+  cJSON *all = add_object(b, root, "workloads");
+  for (int w = 0; w < WORKLOAD_COUNT; w++) {
+    if (o->skip_workload[w])
+      continue;
+    const struct workload_spec *spec = workload_spec(w);
+    cJSON *wo = add_object(b, all, spec->key);
+    add_string(b, wo, "title", spec->title);
+    add_string(b, wo, "program", spec->python ? o->python : o->hello);
+    if (spec->python)
+      add_string(b, wo, "code", spec->code);
+    add_number(b, wo, "runs", (double)o->runs[w]);
+    add_kinds(b, wo, o, &r->workloads[w], &f->workloads[w]);
+    if (!o->skip[KIND_HEARTH])
+      add_hearth(b, wo, &f->workloads[w]);
+  }
+}
+
+static void add_sandbox(struct builder *b, cJSON *root, const struct bench_options *o,
+                        const struct warm_sandbox_result *s) {
+  if (o->skip[KIND_GVISOR_EXEC])
+    return;
+  cJSON *so = add_object(b, root, "gvisor_warm_sandbox");
+  b->ok = b->ok && so && cJSON_AddBoolToObject(so, "started", s->started);
+  if (s->started)
+    add_number(b, so, "start_ms", s->start_ms);
+  else
+    add_string(b, so, "why", s->why);
+  if (s->stop[0])
+    add_string(b, so, "delete_failed", s->stop);
+}
+
+static void add_goals(struct builder *b, cJSON *root, const struct bench_options *o,
+                      const struct figures *f) {
   static const char *const verdicts[] = {"not measured", "met", "not met"};
   cJSON *goals = add_object(b, root, "goals");
   for (int i = 0; i < GOAL_COUNT; i++) {
     const struct goal *g = &f->goals[i];
+    if (o->skip_workload[g->workload])
+      continue;
     cJSON *go = add_object(b, goals, g->key);
+    add_string(b, go, "what", goal_what(g->measure));
+    add_string(b, go, "from", g->issue);
     if (g->state != GOAL_NOT_MEASURED)
       add_number(b, go, "measured", g->measured);
     add_number(b, go, "limit", g->limit);
@@ -108,16 +151,13 @@ int report_json(const char *path, const struct bench_options *o, const struct be
   cJSON *root = cJSON_CreateObject();
   b.ok = root != NULL;
   add_string(&b, root, "benchmark", "bench/start");
-  add_string(&b, root, "hello", o->hello);
-  add_number(&b, root, "runs", (double)o->runs);
   add_number(&b, root, "warmup_runs", 1);
   add_number(&b, root, "bench_self_hwm_kib", (double)r->self_hwm_kib);
   b.ok = b.ok && cJSON_AddBoolToObject(root, "interrupted", r->interrupted);
   add_machine(&b, root, &r->machine, o);
-  add_kinds(&b, root, o, r, f);
-  if (!o->skip[KIND_HEARTH])
-    add_hearth(&b, root, f);
-  add_goals(&b, root, f);
+  add_sandbox(&b, root, o, &r->sandbox);
+  add_workloads(&b, root, o, r, f);
+  add_goals(&b, root, o, f);
   char *text = b.ok ? cJSON_Print(root) : NULL;
   cJSON_Delete(root);
   if (!text)

@@ -55,8 +55,15 @@ static int open_pipes(int fds[NPIPES][2]) {
 }
 
 /* File actions putting the child's ends of the pipes on fds 0, 1 and 2 (dup2
- * clears close-on-exec; every other pipe end is close-on-exec). */
-static int set_stdio(posix_spawn_file_actions_t *fa, int fds[NPIPES][2]) {
+ * clears close-on-exec; every other pipe end is close-on-exec), or the file
+ * `path` on all three. */
+static int set_stdio(posix_spawn_file_actions_t *fa, int fds[NPIPES][2], const char *path) {
+  if (path) {
+    int rc = posix_spawn_file_actions_addopen(fa, 0, path, O_RDONLY, 0);
+    if (rc == 0)
+      rc = posix_spawn_file_actions_addopen(fa, 1, path, O_WRONLY | O_APPEND, 0);
+    return rc == 0 ? posix_spawn_file_actions_adddup2(fa, 1, 2) : rc;
+  }
   int rc = posix_spawn_file_actions_adddup2(fa, fds[STDIN_PIPE][0], 0);
   if (rc == 0)
     rc = posix_spawn_file_actions_adddup2(fa, fds[STDOUT_PIPE][1], 1);
@@ -94,7 +101,7 @@ static int spawn_child(const struct cmd *c, int fds[NPIPES][2], pid_t *pid) {
     return rc;
   rc = posix_spawnattr_init(&at);
   if (rc == 0) {
-    rc = set_stdio(&fa, fds);
+    rc = set_stdio(&fa, fds, c->stdio_path);
     if (rc == 0)
       rc = set_attrs(&at);
     if (rc == 0)
@@ -199,6 +206,10 @@ int run_cmd(const struct cmd *c, struct cmd_result *r) {
   close_fd(&fds[STDIN_PIPE][1]); /* the child reads end of file at once */
   close_fd(&fds[STDOUT_PIPE][1]);
   close_fd(&fds[STDERR_PIPE][1]);
+  if (c->stdio_path) { /* nothing to capture: wait for the exit alone */
+    close_fd(&w.out_fd);
+    close_fd(&w.err_fd);
+  }
   if (r->spawn_errno == 0) {
     w.pidfd = (int)syscall(SYS_pidfd_open, w.pid, 0);
     if (w.pidfd < 0) {

@@ -15,6 +15,11 @@ struct cmd {
   char *const *envp;
   double timeout_s;                       /* the child's process group is killed past it */
   const volatile sig_atomic_t *interrupt; /* non-zero: stop the child now (may be NULL) */
+  /* NULL: stdin, stdout and stderr are pipes (stdin empty, the others
+   * captured). Otherwise all three are this file and nothing is captured:
+   * for a child that leaves something running with its stdio open, which
+   * would hold a pipe open past the child's exit. */
+  const char *stdio_path;
 };
 
 struct capture {

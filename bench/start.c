@@ -1,7 +1,9 @@
-/* start.c - bench/start: a static hello run as a plain process, under
- * hearth-vmm and under gVisor, alternating, each spawned directly; one
- * untimed warm-up of each kind, then N timed rounds; a report of wall times,
- * ratios, hearth-vmm's exits and RSS against issue 3's goals. */
+/* start.c - bench/start: three workloads (a static hello, python3 -c pass,
+ * a python3 JSON one-liner), each run as a plain process, under hearth-vmm,
+ * in a fresh gVisor sandbox and in a running one, alternating, each spawned
+ * directly; one untimed warm-up of each kind, then N timed rounds; a report
+ * of wall times, ratios, hearth-vmm's exits, page touches and RSS against
+ * the goals of issues 3 and 4. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,12 +16,15 @@
 #include "figures.h"
 #include "options.h"
 #include "report.h"
+#include "results.h"
 #include "runcmd.h"
+#include "sandbox.h"
 #include "verdict.h"
 #include "vmmstats.h"
 #include "workdir.h"
+#include "workload.h"
 
-#define ARGV_MAX 12
+#define SANDBOX_ID_MAX 64
 
 enum { EXIT_ALL_OK = 0, EXIT_RUNS_FAILED = 1, EXIT_USAGE = 2, EXIT_HARNESS = 3 };
 
@@ -36,69 +41,35 @@ struct harness {
   struct bench_result *r;
   struct workdir wd;
   char **envp;
-  char *argv[KIND_COUNT][ARGV_MAX];
-  char runsc_root_flag[PATH_MAX + 16], platform_flag[128];
+  char runsc_root_flag[PATH_MAX + 16], platform_flag[128], sandbox_id[SANDBOX_ID_MAX];
+  struct workload_paths paths;
+  struct sandbox sandbox;
+  enum workload w; /* the workload being measured */
+  char *argv[KIND_COUNT][WORKLOAD_ARGV_MAX];
   char expected[CMD_CAPTURE_MAX];
   size_t expected_len;
+  bool have_expected;    /* expected[] holds the reference output */
   struct cmd_result res; /* the last run's */
 };
 
-const char *kind_name(enum kind k) {
-  static const char *const names[KIND_COUNT] = {"plain", "hearth", "gVisor"};
-  return names[k];
-}
-
-/* The parent's environment with TMPDIR pointing into the work directory, so
- * that `runsc do` leaves its bundle there. The same for every kind. */
-static char **make_env(const char *tmpdir) {
-  size_t n = 0;
-  while (environ[n])
-    n++;
-  char **env = calloc(n + 2, sizeof *env);
-  size_t tmp_len = strlen(tmpdir) + sizeof "TMPDIR=";
-  char *tmp_var = malloc(tmp_len);
-  if (!env || !tmp_var) {
-    free(env);
-    free(tmp_var);
-    return NULL;
-  }
-  size_t out = 0;
-  for (size_t i = 0; i < n; i++)
-    if (strncmp(environ[i], "TMPDIR=", 7) != 0)
-      env[out++] = environ[i];
-  snprintf(tmp_var, tmp_len, "TMPDIR=%s", tmpdir);
-  env[out] = tmp_var;
-  return env;
-}
-
-static void free_env(char **env) {
-  if (!env)
-    return;
-  size_t i = 0;
-  while (env[i + 1])
-    i++;
-  free(env[i]); /* the TMPDIR entry, always last */
-  free(env);
-}
-
-static void make_argvs(struct harness *h) {
+/* Paths and flags every workload's commands share. */
+static void set_paths(struct harness *h) {
   struct workdir *w = &h->wd;
   snprintf(h->runsc_root_flag, sizeof h->runsc_root_flag, "--root=%s", w->runsc_root);
   snprintf(h->platform_flag, sizeof h->platform_flag, "--platform=%s", h->o->platform);
-  char *const plain[] = {w->hello, NULL};
-  char *const hearth[] = {(char *)h->o->vmm, "--root", w->root,  "--stats",
-                          w->stats,          "--",     "/hello", NULL};
-  char *const gvisor[] = {(char *)h->o->runsc,
-                          h->runsc_root_flag,
-                          "--network=none",
-                          "--ignore-cgroups",
-                          h->platform_flag,
-                          "do",
-                          w->hello,
-                          NULL};
-  memcpy(h->argv[KIND_PLAIN], plain, sizeof plain);
-  memcpy(h->argv[KIND_HEARTH], hearth, sizeof hearth);
-  memcpy(h->argv[KIND_GVISOR], gvisor, sizeof gvisor);
+  snprintf(h->sandbox_id, sizeof h->sandbox_id, "hearth-bench-%ld", (long)getpid());
+  h->paths = (struct workload_paths){.hello = w->hello,
+                                     .hearth_root = w->root,
+                                     .stats = w->stats,
+                                     .runsc_root = h->runsc_root_flag,
+                                     .platform = h->platform_flag,
+                                     .sandbox_id = h->sandbox_id};
+}
+
+/* A kind is run unless skipped by a flag, or it is gVisor exec and the
+ * sandbox it runs in did not start (its runs then count as failed). */
+static bool runnable(const struct harness *h, enum kind k) {
+  return !h->o->skip[k] && (k != KIND_GVISOR_EXEC || h->r->sandbox.started);
 }
 
 static void pause_ms(double ms) {
@@ -125,7 +96,7 @@ static void keep_failure(struct kind_result *kr, size_t round, const char *why) 
 
 /* hearth-vmm's own figures for a successful run. */
 static void record_hearth(struct harness *h) {
-  struct hearth_result *hr = &h->r->hearth;
+  struct hearth_result *hr = &h->r->workloads[h->w].hearth;
   struct vmm_run_stats s;
   series_add(&hr->vmm_rss_kib, (double)h->res.maxrss_kib);
   if (vmm_stats_load(h->wd.stats, &s) < 0) {
@@ -135,6 +106,8 @@ static void record_hearth(struct harness *h) {
   series_add(&hr->exits, s.exits);
   series_add(&hr->syscalls, s.syscalls);
   series_add(&hr->lstar_syscalls, s.lstar_syscalls);
+  if (s.has_pages_populated)
+    series_add(&hr->pages_populated, s.pages_populated);
   if (!s.has_guest_resident) {
     hr->guest_kib_missing++;
     return;
@@ -149,7 +122,7 @@ static int timed_run(struct harness *h, enum kind k, size_t round) {
     return rc;
   if (h->res.interrupted)
     return 0; /* cut short by the user: neither a success nor a failure */
-  struct kind_result *kr = &h->r->kinds[k];
+  struct kind_result *kr = &h->r->workloads[h->w].kinds[k];
   char why[FAILURE_TEXT - 32]; /* room for "run N: " */
   if (!run_succeeded(h->argv[k][0], &h->res, h->expected, h->expected_len, why, sizeof why)) {
     keep_failure(kr, round, why);
@@ -163,30 +136,49 @@ static int timed_run(struct harness *h, enum kind k, size_t round) {
   return 0;
 }
 
-/* The reference output: --expect's line, or what the plain warm-up printed. */
-static int set_expected(struct harness *h) {
-  const struct capture *out = &h->res.out;
-  if (h->o->expect) {
-    int n = snprintf(h->expected, sizeof h->expected, "%s\n", h->o->expect);
-    h->expected_len = (size_t)n < sizeof h->expected ? (size_t)n : sizeof h->expected - 1;
-    return 0;
+static void set_expected_text(struct harness *h, const char *text, size_t len) {
+  h->expected_len = len < sizeof h->expected ? len : sizeof h->expected - 1;
+  memcpy(h->expected, text, h->expected_len);
+  h->have_expected = true;
+}
+
+/* The reference output when it is known before any run: --expect's line for
+ * the hello, the workload's fixed output for python. */
+static void set_fixed_expected(struct harness *h) {
+  const char *fixed = workload_spec(h->w)->expected;
+  h->have_expected = false;
+  h->expected_len = 0;
+  if (h->w == WORKLOAD_HELLO && h->o->expect) {
+    char line[CMD_CAPTURE_MAX];
+    int n = snprintf(line, sizeof line, "%s\n", h->o->expect);
+    set_expected_text(h, line, n < 0 ? 0 : (size_t)n);
+  } else if (fixed) {
+    set_expected_text(h, fixed, strlen(fixed));
   }
+}
+
+/* Otherwise, what the plain warm-up printed (it must have printed a line). */
+static int expected_from_plain(struct harness *h) {
+  const struct capture *out = &h->res.out;
   if (h->res.spawn_errno || !h->res.reaped || h->res.status != 0 || out->len == 0 || out->truncated)
     return -EINVAL;
-  memcpy(h->expected, out->buf, out->len);
-  h->expected_len = out->len;
+  set_expected_text(h, out->buf, out->len);
   return 0;
 }
 
 /* One untimed run of kind k; its verdict goes into the report. Returns 0, a
  * harness error, or -EINVAL when the plain run cannot be the reference. */
 static int warm_up_one(struct harness *h, enum kind k) {
+  struct kind_result *kr = &h->r->workloads[h->w].kinds[k];
+  if (!runnable(h, k)) {
+    snprintf(kr->warmup, sizeof kr->warmup, "FAILED: no warm sandbox: %.200s", h->r->sandbox.why);
+    return 0;
+  }
   int rc = run_kind(h, k);
   if (rc < 0)
     return rc;
-  bool reference_ok = k != KIND_PLAIN || set_expected(h) == 0;
+  bool reference_ok = h->have_expected || expected_from_plain(h) == 0;
   char why[FAILURE_TEXT - 8];
-  struct kind_result *kr = &h->r->kinds[k];
   bool ok = run_succeeded(h->argv[k][0], &h->res, h->expected, h->expected_len, why, sizeof why);
   if (ok && !reference_ok)
     snprintf(why, sizeof why, "printed nothing, or more than %d bytes", CMD_CAPTURE_MAX);
@@ -199,6 +191,7 @@ static int warm_up_one(struct harness *h, enum kind k) {
 
 static int warm_up(struct harness *h) {
   int rc = 0;
+  set_fixed_expected(h);
   for (int k = 0; k < KIND_COUNT && rc == 0 && !interrupted; k++)
     if (!h->o->skip[k])
       rc = warm_up_one(h, k);
@@ -207,51 +200,71 @@ static int warm_up(struct harness *h) {
 
 static int timed_rounds(struct harness *h) {
   bool progress = isatty(STDERR_FILENO);
-  for (size_t round = 0; round < h->o->runs && !interrupted; round++) {
+  size_t runs = h->o->runs[h->w];
+  for (size_t round = 0; round < runs && !interrupted; round++) {
     for (int k = 0; k < KIND_COUNT && !interrupted; k++) {
-      int rc = h->o->skip[k] ? 0 : timed_run(h, k, round);
+      int rc = runnable(h, k) ? timed_run(h, k, round) : 0;
       if (rc < 0)
         return rc;
     }
     if (progress)
-      fprintf(stderr, "\rround %zu/%zu", round + 1, h->o->runs);
+      fprintf(stderr, "\r%s: round %zu/%zu", workload_spec(h->w)->key, round + 1, runs);
   }
   if (progress)
-    fprintf(stderr, "\r%30s\r", "");
+    fprintf(stderr, "\r%40s\r", "");
   h->r->interrupted = interrupted;
   return 0;
 }
 
-/* Every series of r, into all[]; returns how many. */
-static size_t all_series(struct bench_result *r, struct series *all[2 * KIND_COUNT + 6]) {
-  size_t n = 0;
-  for (int k = 0; k < KIND_COUNT; k++) {
-    all[n++] = &r->kinds[k].wall_ms;
-    all[n++] = &r->kinds[k].maxrss_kib;
+/* Warm-up and timed rounds of one workload. A workload whose plain warm-up
+ * gives no reference output is reported and left; the others still run. */
+static int measure_workload(struct harness *h, enum workload w) {
+  h->w = w;
+  h->r->workloads[w].started = true;
+  for (int k = 0; k < KIND_COUNT; k++)
+    workload_argv(w, k, h->o, &h->paths, h->argv[k]);
+  int rc = warm_up(h);
+  if (rc == -EINVAL) {
+    fprintf(stderr,
+            "bench/start: %s: the plain warm-up run failed (%s), so its output cannot be the"
+            " reference; no timed runs\n",
+            workload_spec(w)->key, h->r->workloads[w].kinds[KIND_PLAIN].warmup);
+    return 0;
   }
-  struct hearth_result *h = &r->hearth;
-  struct series *hearth[] = {&h->exits,       &h->syscalls,  &h->lstar_syscalls,
-                             &h->vmm_rss_kib, &h->guest_kib, &h->excl_kib};
-  for (size_t i = 0; i < sizeof hearth / sizeof hearth[0]; i++)
-    all[n++] = hearth[i];
-  return n;
+  if (rc == 0)
+    rc = timed_rounds(h);
+  if (rc < 0)
+    fprintf(stderr, "bench/start: cannot run the commands: %s\n", strerror(-rc));
+  return rc;
 }
 
-static int init_results(struct bench_result *r, size_t runs) {
-  struct series *all[2 * KIND_COUNT + 6];
-  size_t n = all_series(r, all);
-  for (size_t i = 0; i < n; i++)
-    if (series_init(all[i], runs) < 0)
-      return -ENOMEM;
-  return 0;
+/* Starts the warm gVisor sandbox unless gVisor exec is skipped. A sandbox
+ * that does not start fails that kind's runs, not the benchmark. */
+static int start_sandbox(struct harness *h) {
+  if (h->o->skip[KIND_GVISOR_EXEC])
+    return 0;
+  struct sandbox *s = &h->sandbox;
+  *s = (struct sandbox){.runsc_flags = {h->o->runsc, h->runsc_root_flag, "--network=none",
+                                        "--ignore-cgroups", h->platform_flag, NULL},
+                        .id = h->sandbox_id,
+                        .bundle = h->wd.bundle,
+                        .stdio = h->wd.sandbox_stdio,
+                        .envp = h->envp,
+                        .timeout_s = h->o->timeout_s};
+  int rc = sandbox_start(s, &h->r->sandbox);
+  if (rc < 0)
+    fprintf(stderr, "bench/start: cannot set up the warm gVisor sandbox: %s\n", strerror(-rc));
+  else if (!h->r->sandbox.started)
+    fprintf(stderr, "bench/start: the warm gVisor sandbox did not start (%s); its runs fail\n",
+            h->r->sandbox.why);
+  return rc;
 }
 
-static void free_results(struct bench_result *r) {
-  struct series *all[2 * KIND_COUNT + 6];
-  size_t n = all_series(r, all);
-  for (size_t i = 0; i < n; i++)
-    series_free(all[i]);
-  free(r);
+static void stop_sandbox(struct harness *h) {
+  sandbox_stop(&h->sandbox, &h->r->sandbox);
+  if (h->r->sandbox.stop[0])
+    fprintf(stderr, "bench/start: cannot delete the warm gVisor sandbox %s: %s\n", h->sandbox_id,
+            h->r->sandbox.stop);
 }
 
 /* This process's VmHWM from /proc/self/status, in KiB, or -1. */
@@ -275,7 +288,7 @@ static void catch_signals(void) {
   sigaction(SIGTERM, &sa, NULL);
 }
 
-/* Warm-up and timed rounds inside a fresh work directory, removed after. */
+/* Every workload inside a fresh work directory, removed after. */
 static int measure(struct harness *h) {
   int rc = workdir_create(&h->wd, h->o->hello);
   if (rc < 0) {
@@ -283,19 +296,17 @@ static int measure(struct harness *h) {
             strerror(-rc));
     return rc;
   }
-  h->envp = make_env(h->wd.runsc_tmp);
+  h->envp = workdir_env(&h->wd);
   rc = h->envp ? 0 : -ENOMEM;
-  make_argvs(h);
-  if (rc == 0 && (rc = warm_up(h)) == -EINVAL)
-    fprintf(stderr,
-            "bench/start: the plain warm-up run of %s failed (%s), so its output cannot"
-            " be the reference\n",
-            h->o->hello, h->r->kinds[KIND_PLAIN].warmup);
-  else if (rc < 0)
-    fprintf(stderr, "bench/start: cannot run the commands: %s\n", strerror(-rc));
-  if (rc == 0 && (rc = timed_rounds(h)) < 0)
-    fprintf(stderr, "bench/start: cannot run the commands: %s\n", strerror(-rc));
-  free_env(h->envp);
+  set_paths(h);
+  if (rc == 0)
+    rc = start_sandbox(h);
+  for (int w = 0; w < WORKLOAD_COUNT && rc == 0 && !interrupted; w++)
+    if (!h->o->skip_workload[w])
+      rc = measure_workload(h, w);
+  if (h->envp)
+    stop_sandbox(h);
+  workdir_env_free(h->envp);
   int rm = workdir_remove(&h->wd);
   if (rm < 0)
     fprintf(stderr, "bench/start: cannot remove %s: %s\n", h->wd.path, strerror(-rm));
@@ -303,31 +314,39 @@ static int measure(struct harness *h) {
 }
 
 static bool any_failed(const struct bench_options *o, const struct bench_result *r) {
-  for (int k = 0; k < KIND_COUNT; k++)
-    if (!o->skip[k] && (r->kinds[k].failed > 0 || r->kinds[k].ok == 0))
-      return true;
+  for (int w = 0; w < WORKLOAD_COUNT; w++) {
+    for (int k = 0; k < KIND_COUNT && !o->skip_workload[w]; k++) {
+      const struct kind_result *kr = &r->workloads[w].kinds[k];
+      if (!o->skip[k] && (kr->failed > 0 || kr->ok == 0))
+        return true;
+    }
+  }
   return r->interrupted;
 }
 
 static int report(const struct bench_options *o, const struct bench_result *r) {
-  struct figures f;
-  if (figures_compute(r, &f) < 0)
+  struct figures *f = calloc(1, sizeof *f);
+  if (!f || figures_compute(r, f) < 0) {
+    free(f);
     return -ENOMEM;
-  report_text(stdout, o, r, &f);
-  int rc = o->json ? report_json(o->json, o, r, &f) : 0;
+  }
+  report_text(stdout, o, r, f);
+  int rc = o->json ? report_json(o->json, o, r, f) : 0;
   if (rc < 0)
     fprintf(stderr, "bench/start: cannot write %s: %s\n", o->json, strerror(-rc));
+  free(f);
   return rc;
 }
 
 static int run_bench(const struct bench_options *o) {
   struct harness *h = calloc(1, sizeof *h);
-  struct bench_result *r = calloc(1, sizeof *r);
-  int rc = h && r ? init_results(r, o->runs) : -ENOMEM;
+  struct bench_result *r = results_new(o);
+  int rc = h && r ? 0 : -ENOMEM;
   if (rc == 0) {
     h->o = o;
     h->r = r;
-    machine_describe(&r->machine, o->skip[KIND_GVISOR] ? NULL : o->runsc);
+    machine_describe(&r->machine,
+                     o->skip[KIND_GVISOR] && o->skip[KIND_GVISOR_EXEC] ? NULL : o->runsc);
     rc = measure(h);
   }
   if (rc == 0) {
@@ -337,8 +356,7 @@ static int run_bench(const struct bench_options *o) {
   int status = rc < 0 ? EXIT_HARNESS : any_failed(o, r) ? EXIT_RUNS_FAILED : EXIT_ALL_OK;
   if (rc == -ENOMEM)
     fprintf(stderr, "bench/start: out of memory\n");
-  if (r)
-    free_results(r);
+  results_free(r);
   free(h);
   return status;
 }

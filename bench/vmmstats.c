@@ -47,6 +47,8 @@ static int parse_stats(const cJSON *obj, struct vmm_run_stats *s) {
     rc = get_count(obj, "lstar_syscalls", &s->lstar_syscalls);
   if (rc == 0)
     s->has_guest_resident = get_count(obj, "guest_resident_kib", &s->guest_resident_kib) == 0;
+  if (rc == 0)
+    s->has_pages_populated = get_count(obj, "guest_pages_populated", &s->pages_populated) == 0;
   return rc;
 }
 

@@ -1,4 +1,5 @@
-/* workdir.c - creates and removes the benchmark's temporary directory. */
+/* workdir.c - creates and removes the benchmark's temporary directory, and
+ * gives the measured commands an environment whose TMPDIR is inside it. */
 #include "workdir.h"
 
 #include <errno.h>
@@ -6,6 +7,7 @@
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,11 +49,15 @@ static int make_paths(struct workdir *w) {
     rc = join(w->runsc_root, w->path, "runsc-state");
   if (rc == 0)
     rc = join(w->runsc_tmp, w->path, "runsc-tmp");
+  if (rc == 0)
+    rc = join(w->bundle, w->path, "warm-bundle");
+  if (rc == 0)
+    rc = join(w->sandbox_stdio, w->path, "warm-sandbox-stdio");
   return rc;
 }
 
 static int make_dirs(const struct workdir *w) {
-  const char *dirs[] = {w->root, w->runsc_root, w->runsc_tmp};
+  const char *dirs[] = {w->root, w->runsc_root, w->runsc_tmp, w->bundle};
   for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
     if (mkdir(dirs[i], 0755) < 0)
       return -errno;
@@ -77,6 +83,37 @@ int workdir_create(struct workdir *w, const char *hello_src) {
   if (rc < 0)
     workdir_remove(w);
   return rc;
+}
+
+char **workdir_env(const struct workdir *w) {
+  size_t n = 0;
+  while (environ[n])
+    n++;
+  char **env = calloc(n + 2, sizeof *env);
+  size_t tmp_len = strlen(w->runsc_tmp) + sizeof "TMPDIR=";
+  char *tmp_var = malloc(tmp_len);
+  if (!env || !tmp_var) {
+    free(env);
+    free(tmp_var);
+    return NULL;
+  }
+  size_t out = 0;
+  for (size_t i = 0; i < n; i++)
+    if (strncmp(environ[i], "TMPDIR=", 7) != 0)
+      env[out++] = environ[i];
+  snprintf(tmp_var, tmp_len, "TMPDIR=%s", w->runsc_tmp);
+  env[out] = tmp_var;
+  return env;
+}
+
+void workdir_env_free(char **env) {
+  if (!env)
+    return;
+  size_t i = 0;
+  while (env[i + 1])
+    i++;
+  free(env[i]); /* the TMPDIR entry, always last */
+  free(env);
 }
 
 static int remove_errno; /* nftw passes its callback no context */

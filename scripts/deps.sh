@@ -11,6 +11,7 @@ packages=(
   libuv1-dev libcjson-dev node-llhttp       # hearthd: event loop, JSON, HTTP parser sources
   libseccomp-dev                            # hearth-vmm's own confinement
   libarchive-dev libsodium-dev              # images: tar, ed25519 signatures
+  libssl-dev                                # hearth-vmm: SHA-256 of the syscall-site cache
   libzydis-dev                              # x86 decoder for syscall-site finding
   libcmocka-dev                             # unit and integration tests
   musl-tools                                # musl-gcc: test guests built against musl

@@ -16,9 +16,12 @@
 void args_usage(FILE *to) {
   fputs("usage: hearth-vmm [--mem MIB] [--root DIR] [--cwd PATH] [--env K=V]...\n"
         "                  [--timeout S] [--trace-syscalls[=FILE]] [--tmp-size MIB]\n"
-        "                  [--no-rewrite] [--stats FILE] [--verbose] -- PROGRAM [ARG]...\n"
+        "                  [--no-rewrite] [--no-vdso] [--site-cache DIR|off] [--stats FILE]\n"
+        "                  [--verbose] -- PROGRAM [ARG]...\n"
         "Runs a static Linux x86-64 PROGRAM (a path inside --root) in a KVM microVM\n"
-        "with no guest kernel.\n",
+        "with no guest kernel.\n"
+        "--site-cache: where the syscall sites of executable files are kept across\n"
+        "runs (default $XDG_CACHE_HOME/hearth/sites or $HOME/.cache/hearth/sites).\n",
         to);
 }
 
@@ -30,8 +33,10 @@ enum {
   OPT_TIMEOUT,
   OPT_TRACE,
   OPT_NO_REWRITE,
+  OPT_NO_VDSO,
   OPT_STATS,
   OPT_TMP,
+  OPT_SITE_CACHE,
   OPT_VERSION
 };
 
@@ -43,8 +48,10 @@ static const struct option args_options[] = {
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"trace-syscalls", optional_argument, NULL, OPT_TRACE},
     {"no-rewrite", no_argument, NULL, OPT_NO_REWRITE},
+    {"no-vdso", no_argument, NULL, OPT_NO_VDSO},
     {"stats", required_argument, NULL, OPT_STATS},
     {"tmp-size", required_argument, NULL, OPT_TMP},
+    {"site-cache", required_argument, NULL, OPT_SITE_CACHE},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -104,8 +111,17 @@ static int args_option(int opt, struct vmm_args *a, int *nenv, char *err, int er
   case OPT_NO_REWRITE:
     a->cfg.no_rewrite = true;
     return 0;
+  case OPT_NO_VDSO:
+    a->cfg.no_vdso = true;
+    return 0;
   case OPT_STATS:
     a->stats_path = optarg;
+    return 0;
+  case OPT_SITE_CACHE:
+    if (optarg[0] == '\0')
+      return snprintf(err, errlen, "--site-cache: want a directory or 'off'");
+    a->site_cache_given = true;
+    a->cfg.site_cache_dir = strcmp(optarg, "off") == 0 ? NULL : optarg;
     return 0;
   case 'v':
     a->verbose = true;
@@ -113,6 +129,20 @@ static int args_option(int opt, struct vmm_args *a, int *nenv, char *err, int er
   default:
     return snprintf(err, errlen, "unknown or incomplete option");
   }
+}
+
+/* $XDG_CACHE_HOME/hearth/sites, else $HOME/.cache/hearth/sites (relative
+ * values are ignored, as the XDG spec says), else none. */
+static const char *default_site_cache(char *buf, size_t cap) {
+  const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+  int n;
+  if (xdg && xdg[0] == '/')
+    n = snprintf(buf, cap, "%s/hearth/sites", xdg);
+  else if (home && home[0] == '/')
+    n = snprintf(buf, cap, "%s/.cache/hearth/sites", home);
+  else
+    return NULL;
+  return n > 0 && (size_t)n < cap ? buf : NULL;
 }
 
 enum args_result args_parse(int argc, char **argv, struct vmm_args *out, char *err, int errlen) {
@@ -143,6 +173,9 @@ enum args_result args_parse(int argc, char **argv, struct vmm_args *out, char *e
     snprintf(err, errlen, "PROGRAM is an empty path");
     return ARGS_ERROR;
   }
+  if (!out->site_cache_given)
+    out->cfg.site_cache_dir =
+        default_site_cache(out->site_cache_default, sizeof out->site_cache_default);
   out->env_storage[nenv] = NULL;
   out->cfg.env = out->env_storage;
   out->cfg.argv = &argv[optind];

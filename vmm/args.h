@@ -15,6 +15,8 @@ struct vmm_args {
   const char *stats_path;
   bool verbose;
   double timeout_s;
+  bool site_cache_given;         /* --site-cache was on the command line */
+  char site_cache_default[4096]; /* the default --site-cache, when used */
   char *env_storage[ARGS_MAX_ENV + 1];
 };
 

@@ -1,6 +1,7 @@
 /* main.c - hearth-vmm: flags -> a VM -> run -> the program's exit status
  * (or 124 timeout, 125 hearth failed, 126 not executable, 127 not found). */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +21,24 @@
 #define EXIT_NOT_FOUND 127
 
 static struct vm *timeout_vm;
+
+/* The guest's fds 0-2 are our 0-2. One we were started without would be
+ * taken by the next file we open (the trace file, an image file, /dev/kvm),
+ * and the guest's stdio would reach it: hold each closed one with
+ * /dev/null first. */
+static int hold_closed_stdio(void) {
+  for (int fd = 0; fd < 3; fd++) {
+    if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+      continue;
+    int null = open("/dev/null", O_RDWR);
+    if (null != fd) {
+      if (null >= 0)
+        close(null);
+      return -1;
+    }
+  }
+  return 0;
+}
 
 /* SIGALRM: ask the vCPU loop to stop. immediate_exit covers the window just
  * before KVM_RUN; a blocking host call returns EINTR (no SA_RESTART). */
@@ -129,6 +148,10 @@ int main(int argc, char **argv) {
   }
   if (a.verbose)
     vlog_set_level(VLOG_DEBUG);
+  if (hold_closed_stdio() < 0) {
+    fprintf(stderr, "hearth-vmm: cannot open /dev/null for a closed stdin, stdout or stderr\n");
+    return EXIT_HEARTH_FAILED;
+  }
   /* A write to a closed pipe must come back as EPIPE, for the guest's
    * SIGPIPE, not kill the VMM. */
   signal(SIGPIPE, SIG_IGN);

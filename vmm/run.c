@@ -12,7 +12,14 @@
 #include "kernel/syscall.h"
 #include "log.h"
 #include "mem/layout.h"
+#include "vdso/vdso.h"
 #include "vm.h"
+
+/* The RFLAGS bits SYSRET takes from R11 (Intel SDM: R11 & 3C7FD7H, | 2).
+ * The LSTAR path returns with the guest's own R11, which a guest jumping
+ * into the stub sets at will: bits like VM or the reserved ones would fail
+ * the next VM entry on hardware KVM. */
+#define RFLAGS_SYSRET_MASK 0x3c7fd7ULL
 
 static void run_guest_crash(struct vm *vm, const char *what) {
   struct kvm_regs *r = vkvm_regs(&vm->kvm);
@@ -33,6 +40,7 @@ static void run_syscall(struct vm *vm, bool via_lstar) {
   uint64_t ret_flags = via_lstar ? r->r11 : r->rflags;
   if (via_lstar)
     vm->stats.lstar_syscalls++;
+  vdso_tick(vm); /* before serving: a clock call from the vDSO may be for a stale line */
   long ret = syscall_dispatch(vm, nr, args);
   if (vm->stop != VM_RUNNING)
     return;
@@ -42,7 +50,7 @@ static void run_syscall(struct vm *vm, bool via_lstar) {
      * SIGSEGV and returns like any call. */
     r->rcx = ret_rip;
     r->r11 = ret_flags;
-    r->rflags = (ret_flags & ~0x3000ULL) | RFLAGS_FIXED | RFLAGS_IOPL3;
+    r->rflags = (ret_flags & RFLAGS_SYSRET_MASK & ~0x3000ULL) | RFLAGS_FIXED | RFLAGS_IOPL3;
     r->rip = ret_rip;
   }
   sig_deliver_pending(vm);

@@ -13,8 +13,10 @@
 #include "fs/vfs.h"
 #include "kernel/file.h"
 #include "kernel/proc.h"
+#include "kernel/proc_maps.h"
 #include "kvm/cpu.h"
 #include "loader/load.h"
+#include "loader/sitecache.h"
 #include "log.h"
 
 void vm_stop_exit(struct vm *vm, int status) {
@@ -76,7 +78,9 @@ static int step_files(struct vm *vm) {
                           .exe_path = vm->cfg->argv[0],
                           .fds = &vm->fds,
                           .uid = PROC_GUEST_UID,
-                          .gid = PROC_GUEST_GID};
+                          .gid = PROC_GUEST_GID,
+                          .maps = proc_maps_generate,
+                          .maps_ctx = vm};
   fdtable_init(&vm->fds);
   int rc = vfs_create(&vc, &vm->vfs);
   if (rc < 0)
@@ -133,6 +137,7 @@ static const struct vm_step {
     {"program", step_program, undo_program, LANE_LOADER},
     {"kvm", step_kvm, undo_kvm, LANE_MAIN},
     {"entry", step_entry, undo_nothing, LANE_JOIN},
+    {"vdso clock", vdso_start, undo_nothing, LANE_JOIN}, /* needs the vCPU and the vvar */
 };
 
 #define VM_STEPS (sizeof vm_steps / sizeof vm_steps[0])
@@ -169,6 +174,8 @@ static void vm_undo_done(struct vm *vm) {
     if (vm->steps_done & (1u << j))
       vm_steps[j].fini(vm);
   vm->steps_done = 0;
+  sitecache_destroy(vm->sitecache); /* made by whichever step mapped code first */
+  vm->sitecache = NULL;
 }
 
 /* The first failure in table order decides what is reported. */

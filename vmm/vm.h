@@ -16,8 +16,10 @@
 #include "loader/load.h"
 #include "mem/gmem.h"
 #include "mem/vma.h"
+#include "vdso/vdso.h"
 
 struct vfs;
+struct sitecache;
 
 struct vm_config {
   uint64_t mem_bytes;
@@ -28,6 +30,10 @@ struct vm_config {
   unsigned timeout_s;
   FILE *trace;     /* --trace-syscalls destination, or NULL */
   bool no_rewrite; /* leave `syscall` instructions alone (LSTAR path only) */
+  bool no_vdso;    /* no vDSO: every clock read is a system call (--no-vdso) */
+  /* Host directory of the syscall-site cache shared across VMs, or NULL
+   * for none (loader/sitecache.h). */
+  const char *site_cache_dir;
   uint64_t tmp_max_bytes;
 };
 
@@ -70,6 +76,10 @@ struct vm {
   struct sig_state sig;
   struct vm_proc proc;
   struct vm_stats stats;
+  struct vdso_state vdso; /* the guest vDSO and its clock (vdso/vdso.h) */
+  /* The syscall sites of files mapped executable (loader/sitecache.h),
+   * made on first use. */
+  struct sitecache *sitecache;
   struct load_result start; /* where the program starts */
   unsigned steps_done;      /* bit i: vm_create's step i succeeded */
   enum vm_stop stop;

@@ -2,12 +2,16 @@
  * prints "fsops: <mode> OK" and exits 0, or names its first failed check and
  * exits 1:
  *   basic NAME...  getcwd/chdir, the root's listing (NAMEs plus tmp, dev,
- *                  proc), stat against fstat of /data.txt, dup2 onto fd 1,
+ *                  proc, sys), stat against fstat of /data.txt, dup2 onto fd 1,
  *                  pipe + poll, /dev/null, /dev/zero, /dev/urandom,
  *                  /proc/self/exe, EROFS for writes into the root
  *   cwd DIR        run with --cwd DIR: getcwd, relative opens from it
  *   enospc         run with --tmp-size 1: 2 MiB into /tmp fails with ENOSPC
  *   openat PATH    openat(AT_FDCWD, PATH) fails with ENOENT (for traces)
+ *   synth          /sys/devices/system/cpu/online is "0\n" (one CPU, as
+ *                  sysconf says too); /proc/self/maps is in Linux's format
+ *                  and shows this program's code (r-xp, under its path)
+ *                  and the stack
  * The test puts DATA_TEXT in /data.txt and INSIDE_TEXT in DIR/inside.txt. */
 #include <dirent.h>
 #include <errno.h>
@@ -63,12 +67,13 @@ static int check_cwd_follows_chdir(void) {
   return 0;
 }
 
-/* The root lists exactly `names` (plus tmp, dev, proc, of type DT_DIR),
- * each once; "." and ".." may come too. */
+/* The root lists exactly `names` (plus the mounts tmp, dev, proc, sys, of
+ * type DT_DIR), each once; "." and ".." may come too. */
+#define MOUNTS 4
 static int check_root_listing(char **names, int count) {
-  const char *want[MAX_NAMES + 3] = {"tmp", "dev", "proc"};
-  int seen[MAX_NAMES + 3] = {0}, nwant = 3;
-  for (int i = 0; i < count && nwant < MAX_NAMES + 3; i++)
+  const char *want[MAX_NAMES + MOUNTS] = {"tmp", "dev", "proc", "sys"};
+  int seen[MAX_NAMES + MOUNTS] = {0}, nwant = MOUNTS;
+  for (int i = 0; i < count && nwant < MAX_NAMES + MOUNTS; i++)
     want[nwant++] = names[i];
   DIR *d = opendir("/");
   CHECK(d != NULL, "opendir /");
@@ -80,7 +85,7 @@ static int check_root_listing(char **names, int count) {
     while (i < nwant && strcmp(want[i], e->d_name) != 0)
       i++;
     CHECK(i < nwant, "readdir / gave an unexpected entry \"%s\"", e->d_name);
-    CHECK(i >= 3 || e->d_type == DT_DIR, "readdir /: d_type of %s is %d, want DT_DIR", want[i],
+    CHECK(i >= MOUNTS || e->d_type == DT_DIR, "readdir /: d_type of %s is %d, want DT_DIR", want[i],
           e->d_type);
     seen[i]++;
   }
@@ -241,6 +246,41 @@ static int mode_openat_missing(const char *path) {
   return 0;
 }
 
+/* One line of /proc/self/maps: "start-end perms offset major:minor inode"
+ * then, optionally, spaces and a name. Sets *name (or NULL). */
+static bool maps_line_ok(const char *line, char *perms, const char **name) {
+  unsigned long start, end, off, ino;
+  unsigned dmaj, dmin;
+  int used = 0;
+  if (sscanf(line, "%lx-%lx %4s %lx %x:%x %lu %n", &start, &end, perms, &off, &dmaj, &dmin, &ino,
+             &used) != 7 ||
+      used == 0 || start >= end || strlen(perms) != 4)
+    return false;
+  *name = line[used] ? line + used : NULL;
+  return true;
+}
+
+static int mode_synth(const char *self) {
+  CHECK(file_is("/sys/devices/system/cpu/online", "0\n"), "/sys/devices/system/cpu/online");
+  CHECK(file_is("/sys/devices/system/cpu/possible", "0\n"), "/sys/devices/system/cpu/possible");
+  CHECK(sysconf(_SC_NPROCESSORS_ONLN) == 1, "sysconf(_SC_NPROCESSORS_ONLN) is %ld, want 1",
+        sysconf(_SC_NPROCESSORS_ONLN));
+  static char maps[64 * 1024];
+  ssize_t len = slurp("/proc/self/maps", maps, sizeof maps);
+  CHECK(len > 0 && maps[len - 1] == '\n', "read /proc/self/maps (%zd bytes)", len);
+  bool code = false, stack = false;
+  for (char *line = strtok(maps, "\n"); line; line = strtok(NULL, "\n")) {
+    char perms[8] = "";
+    const char *name;
+    CHECK(maps_line_ok(line, perms, &name), "malformed /proc/self/maps line \"%s\"", line);
+    code |= name && strcmp(name, self) == 0 && strcmp(perms, "r-xp") == 0;
+    stack |= name && strcmp(name, "[stack]") == 0 && strcmp(perms, "rw-p") == 0;
+  }
+  CHECK(code, "/proc/self/maps has no r-xp line for %s", self);
+  CHECK(stack, "/proc/self/maps has no rw-p [stack] line");
+  return 0;
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IONBF, 0);
   const char *mode = argc > 1 ? argv[1] : "";
@@ -253,8 +293,10 @@ int main(int argc, char **argv) {
     rc = mode_enospc();
   else if (strcmp(mode, "openat") == 0 && argc == 3)
     rc = mode_openat_missing(argv[2]);
+  else if (strcmp(mode, "synth") == 0)
+    rc = mode_synth(argv[0]);
   else
-    fprintf(stderr, "usage: fsops basic NAME... | cwd DIR | enospc | openat PATH\n");
+    fprintf(stderr, "usage: fsops basic NAME... | cwd DIR | enospc | openat PATH | synth\n");
   if (rc == 0)
     printf("fsops: %s OK\n", mode);
   return rc;

@@ -190,13 +190,17 @@ void itest_put_guest(struct itest *t, const char *name, const char *rel) {
 }
 
 /* hearth-vmm's environment: ours (so ASAN_OPTIONS and the like reach it)
- * plus a marker that must never show up in the guest's environment. */
-static char **vmm_environment(void) {
+ * with XDG_CACHE_HOME pointing into the build tree, plus a marker that must
+ * never show up in the guest's environment. */
+char **itest_vmm_environment(void) {
   static char marker[] = "HEARTH_ITEST_HOST_ONLY=must-not-leak";
+  static char cache_home[] = "XDG_CACHE_HOME=" HEARTH_ITEST_CACHE_HOME;
   static char *env[512];
   size_t n = 0;
-  for (char **e = environ; *e != NULL && n + 2 < sizeof env / sizeof env[0]; e++)
-    env[n++] = *e;
+  for (char **e = environ; *e != NULL && n + 3 < sizeof env / sizeof env[0]; e++)
+    if (strncmp(*e, "XDG_CACHE_HOME=", 15) != 0)
+      env[n++] = *e;
+  env[n++] = cache_home;
   env[n++] = marker;
   env[n] = NULL;
   return env;
@@ -205,7 +209,7 @@ static char **vmm_environment(void) {
 static const struct spawn_result *run(struct itest *t, const char *const *argv, const void *in,
                                       size_t in_len) {
   spawn_result_free(&t->res);
-  int rc = spawn_capture(HEARTH_VMM_PATH, (char *const *)argv, vmm_environment(), in, in_len,
+  int rc = spawn_capture(HEARTH_VMM_PATH, (char *const *)argv, itest_vmm_environment(), in, in_len,
                          VMM_RUN_TIMEOUT_MS, &t->res);
   if (rc != 0)
     fail_msg("cannot run %s: %s", HEARTH_VMM_PATH, strerror(-rc));
@@ -233,6 +237,23 @@ const struct spawn_result *itest_vmm_raw(struct itest *t, const char *const *arg
   const char *argv[MAX_VMM_ARGS] = {HEARTH_VMM_PATH};
   copy_args(argv, 1, args);
   return run(t, argv, NULL, 0);
+}
+
+const struct spawn_result *itest_vmm_args(struct itest *t, const void *in, size_t in_len,
+                                          const char *const *args) {
+  itest_require_kvm();
+  const char *argv[MAX_VMM_ARGS] = {HEARTH_VMM_PATH};
+  copy_args(argv, 1, args);
+  return run(t, argv, in, in_len);
+}
+
+void itest_skip_unless_required(const char *why) {
+  const char *require = getenv("HEARTH_REQUIRE_KVM");
+  if (require != NULL && strcmp(require, "1") == 0)
+    fail_msg("required (HEARTH_REQUIRE_KVM=1) but unavailable: %s", why);
+  print_message("SKIP: %s (set HEARTH_REQUIRE_KVM=1 to fail instead)\n", why);
+  test_skipped = true;
+  skip();
 }
 
 static void dump(const struct spawn_result *r) {

@@ -82,6 +82,15 @@ const struct spawn_result *itest_vmm(struct itest *t, const void *in, size_t in_
 /* The same with exactly ARGS (no --root) and no KVM gate: for flag errors,
  * which hearth-vmm must report before it touches KVM. */
 const struct spawn_result *itest_vmm_raw(struct itest *t, const char *const *args);
+/* The same with exactly ARGS (the caller names --root) and `in` on stdin,
+ * after the KVM gate: for runs against another root, e.g. --root /. */
+const struct spawn_result *itest_vmm_args(struct itest *t, const void *in, size_t in_len,
+                                          const char *const *args);
+
+/* Skips the test after printing why (ctest then counts it as skipped), or
+ * fails it when the environment has HEARTH_REQUIRE_KVM=1 (CI, where KVM and
+ * every host program the tests run are installed). */
+void itest_skip_unless_required(const char *why);
 
 /* Assertions that print hearth-vmm's stdout and stderr when they fail. */
 void itest_assert_status(const struct spawn_result *r, int want, const char *file, int line);
@@ -95,5 +104,9 @@ void itest_assert_contains(const struct spawn_result *r, const char *haystack, c
   itest_assert_contains((r), (r)->err, (needle), __FILE__, __LINE__)
 #define assert_vmm_stdout_has(r, needle)                                                           \
   itest_assert_contains((r), (r)->out, (needle), __FILE__, __LINE__)
+
+/* The environment hearth-vmm runs with in the tests: the test's own, with
+ * XDG_CACHE_HOME in the build tree and a marker the guest must never see. */
+char **itest_vmm_environment(void);
 
 #endif

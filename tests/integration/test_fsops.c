@@ -1,7 +1,8 @@
 /* test_fsops.c - files and descriptors inside the guest (guest fsops.c):
  * the working directory by default and with --cwd, the root's listing,
  * stat, dup2, pipes under poll, the /dev and /proc nodes, a read-only root,
- * and ENOSPC from a /tmp capped by --tmp-size. */
+ * ENOSPC from a /tmp capped by --tmp-size, and the synthetic files libc
+ * reads (/sys's CPU list, /proc/self/maps). */
 #include "itest.h"
 
 #include <string.h>
@@ -49,10 +50,22 @@ static void test_fsops_tmp_enospc(void **state) {
   assert_vmm_status(r, 0);
 }
 
+/* The root's own /sys (a host directory here) is shadowed by hearth's. */
+static void test_fsops_synth(void **state) {
+  struct itest *t = *state;
+  put_fsops_root(t);
+  itest_mkdir(t, "/sys");
+  itest_mkdir(t, "/sys/devices");
+  const struct spawn_result *r = itest_vmm(t, NULL, 0, ARGS("--", "/fsops", "synth"));
+  assert_vmm_stdout(r, "fsops: synth OK\n");
+  assert_vmm_status(r, 0);
+}
+
 static const struct CMUnitTest tests[] = {
     GUEST_TEST(test_fsops_basic),
     GUEST_TEST(test_fsops_cwd),
     GUEST_TEST(test_fsops_tmp_enospc),
+    GUEST_TEST(test_fsops_synth),
 };
 
 ITEST_MAIN(tests)

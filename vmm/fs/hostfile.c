@@ -186,3 +186,5 @@ int hostfile_open_dir(struct vnode *vn, int dir_fd, bool at_root, int flags, str
 int hostfile_open_reg(struct vnode *vn, int fd, int flags, struct file **out) {
   return hostfile_new(&host_reg_ops, vn, fd, false, flags, out);
 }
+
+bool vfs_file_is_host_regular(const struct file *f) { return f->ops == &host_reg_ops; }

@@ -1,7 +1,9 @@
 /* procfs.c - the guest's /proc: only /proc/self, holding `exe` (a link to
- * the program's guest path) and `fd/` (one link per open descriptor, which
+ * the program's guest path), `fd/` (one link per open descriptor, which
  * like Linux's leads to the open file itself even when it has no path, as
- * for pipes and the VMM's stdio). Everything else under /proc is ENOENT. */
+ * for pipes and the VMM's stdio) and `maps` (the guest's mappings, from the
+ * generator the vfs was given; absent without one). Everything else under
+ * /proc is ENOENT. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -11,9 +13,21 @@
 #include "kernel/fdtable.h"
 #include "kernel/file.h"
 #include "synth.h"
+#include "synthfile.h"
 #include "vfs_impl.h"
 
-enum { PROC_ROOT_INO = 1, PROC_SELF_INO, PROC_EXE_INO, PROC_FD_INO, PROC_FD_FIRST_INO = 0x1000 };
+enum {
+  PROC_ROOT_INO = 1,
+  PROC_SELF_INO,
+  PROC_EXE_INO,
+  PROC_FD_INO,
+  PROC_MAPS_INO,
+  PROC_FD_FIRST_INO = 0x1000
+};
+
+/* Bound of one /proc/self/maps snapshot: about 600 lines of file mappings;
+ * the lines past it are left out whole. */
+#define PROC_MAPS_MAX_BYTES (64u << 10)
 
 static int proc_new(struct vnode *dir, const char *name, const struct vnode_ops *ops, mode_t mode,
                     uint64_t ino, int arg, synth_next_fn *next, struct vnode **out) {
@@ -131,6 +145,29 @@ static const struct vnode_ops exe_link_ops = {
     .release = synth_release,
 };
 
+/* --- /proc/self/maps --- */
+
+static ssize_t maps_generate(struct synth_node *n, char *buf, size_t len) {
+  return n->vfs->maps(n->vfs->maps_ctx, buf, len);
+}
+
+static const struct synthfile_kind maps_kind = {
+    .generate = maps_generate,
+    .max_bytes = PROC_MAPS_MAX_BYTES,
+    .st_size = 0, /* as every /proc file */
+    .blksize = 1024,
+};
+
+static int maps_new(struct vnode *dir, const char *name, struct vnode **out) {
+  struct synth_spec spec = {.ops = &synthfile_ops,
+                            .fs = FS_PROC,
+                            .mode = S_IFREG | 0444,
+                            .ino = PROC_MAPS_INO,
+                            .dev = VFS_DEV_PROC,
+                            .data = &maps_kind};
+  return synth_new(synth_node(dir)->vfs, dir, name, &spec, out);
+}
+
 /* --- /proc/self and /proc --- */
 
 static int self_lookup(struct vnode *dir, const char *name, struct vnode **out) {
@@ -138,15 +175,22 @@ static int self_lookup(struct vnode *dir, const char *name, struct vnode **out) 
     return proc_new(dir, name, &exe_link_ops, S_IFLNK | 0777, PROC_EXE_INO, 0, NULL, out);
   if (!strcmp(name, "fd"))
     return proc_new(dir, name, &fddir_ops, S_IFDIR | 0500, PROC_FD_INO, 0, fddir_next, out);
+  if (!strcmp(name, "maps") && synth_node(dir)->vfs->maps)
+    return maps_new(dir, name, out);
   return -ENOENT;
 }
 
+static const struct synth_dirent self_entries[] = {
+    {.name = "exe", .ino = PROC_EXE_INO, .type = DT_LNK},
+    {.name = "fd", .ino = PROC_FD_INO, .type = DT_DIR},
+    {.name = "maps", .ino = PROC_MAPS_INO, .type = DT_REG},
+};
+
 static int self_next(struct synth_node *dir, uint64_t *cookie, struct synth_dirent *out) {
-  if (*cookie >= 2)
+  size_t count = dir->vfs->maps ? 3 : 2; /* maps comes last */
+  if (*cookie >= count)
     return -ENOENT;
-  out->name = *cookie == 0 ? "exe" : "fd";
-  out->ino = *cookie == 0 ? PROC_EXE_INO : PROC_FD_INO;
-  out->type = *cookie == 0 ? DT_LNK : DT_DIR;
+  *out = self_entries[*cookie];
   return 0;
 }
 

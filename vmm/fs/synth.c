@@ -29,6 +29,7 @@ int synth_new(struct vfs *v, struct vnode *parent, const char *name, const struc
   n->rdev = spec->rdev;
   n->arg = spec->arg;
   n->next = spec->next;
+  n->data = spec->data;
   *out = &n->vn;
   return 0;
 }

@@ -1,5 +1,5 @@
 /* synth.h - synthetic nodes made by the VMM rather than stored anywhere:
- * /dev, /proc and the empty root used when there is no --root. Each kind
+ * /dev, /proc, /sys and the empty root used when there is no --root. Each kind
  * supplies its vnode ops (lookup, readlink, follow, open) and, for
  * directories, an enumerator; this file supplies what they share: stat,
  * access, listing, release. */
@@ -34,6 +34,7 @@ struct synth_node {
   dev_t dev, rdev;
   int arg;             /* the kind's own: device minor, descriptor number */
   synth_next_fn *next; /* directories */
+  const void *data;    /* the kind's own static description (synthfile.h) */
 };
 
 struct synth_spec {
@@ -44,6 +45,7 @@ struct synth_spec {
   dev_t dev, rdev;
   int arg;
   synth_next_fn *next;
+  const void *data;
 };
 
 static inline struct synth_node *synth_node(struct vnode *vn) { return (struct synth_node *)vn; }
@@ -61,8 +63,9 @@ void synth_release(struct vnode *vn);
 /* The root when there is no host directory: empty but for the mounts. */
 int synth_empty_root(struct vfs *v, struct vnode **out);
 
-/* Mount roots (devfs.c, procfs.c), named `name` under parent. */
+/* Mount roots (devfs.c, procfs.c, sysfs.c), named `name` under parent. */
 int devfs_root(struct vfs *v, struct vnode *parent, const char *name, struct vnode **out);
 int procfs_root(struct vfs *v, struct vnode *parent, const char *name, struct vnode **out);
+int sysfs_root(struct vfs *v, struct vnode *parent, const char *name, struct vnode **out);
 
 #endif

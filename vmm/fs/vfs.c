@@ -1,5 +1,5 @@
 /* vfs.c - the guest's namespace as a whole: the root (the host directory or
- * an empty one) with /dev, /proc and /tmp mounted over it, the working
+ * an empty one) with /dev, /proc, /sys and /tmp mounted over it, the working
  * directory and umask, and the lookups every path operation shares. */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #include "vfs_impl.h"
 #include "walk.h"
 
-const char *const vfs_mount_names[VFS_NMOUNTS + 1] = {"dev", "proc", "tmp", NULL};
+const char *const vfs_mount_names[VFS_NMOUNTS + 1] = {"dev", "proc", "sys", "tmp", NULL};
 
 static int make_root(struct vfs *v, const char *host_root) {
   return host_root ? hostfs_root(host_root, &v->root) : synth_empty_root(v, &v->root);
@@ -40,7 +40,9 @@ static int make_mounts(struct vfs *v, const struct vfs_config *cfg) {
   if (r == 0)
     r = procfs_root(v, v->root, "proc", &v->mounts[1].root);
   if (r == 0)
-    r = make_tmp(v, cfg, &v->mounts[2].root);
+    r = sysfs_root(v, v->root, "sys", &v->mounts[2].root);
+  if (r == 0)
+    r = make_tmp(v, cfg, &v->mounts[3].root);
   for (int i = 0; i < VFS_NMOUNTS; i++)
     v->mounts[i].name = vfs_mount_names[i];
   return r;
@@ -52,6 +54,8 @@ int vfs_create(const struct vfs_config *cfg, struct vfs **out) {
     return -ENOMEM;
   v->umask = 022;
   v->fds = cfg->fds;
+  v->maps = cfg->maps;
+  v->maps_ctx = cfg->maps_ctx;
   v->uid = cfg->uid;
   v->gid = cfg->gid;
   v->next_pipe_ino = 1;

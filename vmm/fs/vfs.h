@@ -1,7 +1,8 @@
 /* vfs.h - the guest's file namespace: the read-only image tree (--root), a
  * writable in-memory /tmp (capped in bytes and entries: -ENOSPC), /dev
  * (null, zero, random, urandom; stdin, stdout, stderr and fd as links into
- * /proc/self/fd), /proc/self (exe, fd/), all resolved component by
+ * /proc/self/fd), /proc/self (exe, fd/, maps), /sys (the CPU lists of
+ * /sys/devices/system/cpu: one CPU), all resolved component by
  * component inside the guest root, so no `..`, absolute symlink or symlink
  * loop can reach a host file outside it. The mounts shadow same-named
  * directories of the root. Also the working directory and umask.
@@ -15,6 +16,7 @@
 #ifndef HEARTH_VMM_VFS_H
 #define HEARTH_VMM_VFS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -35,8 +37,14 @@ struct vfs_config {
   /* The guest's descriptor table, listed by /proc/self/fd (vm->fds); NULL:
    * /proc/self/fd is empty. */
   const struct fdtable *fds;
-  uid_t uid; /* the guest's identity: owner of /tmp, /dev and /proc nodes */
+  uid_t uid; /* the guest's identity: owner of /tmp, /dev, /proc and /sys nodes */
   gid_t gid;
+  /* /proc/self/maps: writes the guest's mappings, as whole lines of Linux's
+   * format, into buf (len bytes of room; what does not fit is left out
+   * whole) and returns the bytes written or a negative errno. Called with
+   * maps_ctx each time the file is opened. NULL: no /proc/self/maps. */
+  ssize_t (*maps)(void *ctx, char *buf, size_t len);
+  void *maps_ctx;
 };
 
 /* -ENOENT/-ENOTDIR/-EACCES when host_root cannot be opened, -ENOMEM. */
@@ -104,5 +112,10 @@ long vfs_pipe_nread(struct file *f);
  * answer -EAGAIN rather than block; host_fd() gives the fd to wait on.
  * hearth-vmm must ignore SIGPIPE so that a closed stdout is -EPIPE. */
 struct file *vfs_host_stdio(int host_fd, int flags);
+
+/* True when f is an open regular file of the host tree (--root), whose
+ * fstat (st_dev, st_ino, times) is the host's own and names the same bytes
+ * for every VM; false for /tmp, /dev, /proc, pipes and stdio. */
+bool vfs_file_is_host_regular(const struct file *f);
 
 #endif

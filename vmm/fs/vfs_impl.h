@@ -12,7 +12,7 @@
 
 struct tmpfs;
 
-#define VFS_NMOUNTS 3
+#define VFS_NMOUNTS 4
 
 /* st_dev of the VMM's own filesystems: anonymous devices (major 0) with
  * minors high enough not to meet the host's. */
@@ -21,6 +21,7 @@ struct tmpfs;
 #define VFS_DEV_DEV makedev(0, 0xfffa2)
 #define VFS_DEV_PROC makedev(0, 0xfffa3)
 #define VFS_DEV_PIPE makedev(0, 0xfffa4)
+#define VFS_DEV_SYS makedev(0, 0xfffa5)
 
 /* Pipe buffers of one guest together; past it new pipes get 4 KiB. */
 #define VFS_PIPE_BYTES_MAX (16u << 20)
@@ -38,6 +39,9 @@ struct vfs {
   char *exe_path; /* /proc/self/exe's target, or NULL */
   mode_t umask;
   const struct fdtable *fds; /* for /proc/self/fd; may be NULL */
+  /* /proc/self/maps's generator (vfs_config), or NULL */
+  ssize_t (*maps)(void *ctx, char *buf, size_t len);
+  void *maps_ctx;
   uid_t uid;
   gid_t gid;
   struct timespec boot_time; /* timestamps of synthetic nodes */

@@ -3,7 +3,7 @@
  * A vnode is refcounted and dentry-like: it knows its parent (a strong
  * reference; NULL at the root and for a removed /tmp node) and the name it
  * has there, so `..` and getcwd never ask the host. Each filesystem (the
- * host tree, tmpfs, the synthetic /dev and /proc) implements the ops; a NULL
+ * host tree, tmpfs, the synthetic /dev, /proc and /sys) implements the ops; a NULL
  * op means the filesystem does not support it and the caller answers as
  * Linux would (EROFS, ENOTDIR, EINVAL). Ops return 0 or a negative errno. */
 #ifndef HEARTH_VMM_FS_VNODE_H
@@ -18,7 +18,7 @@ struct vnode;
 struct file;
 
 /* Which filesystem a vnode belongs to: rename across them is EXDEV. */
-enum vfs_fs_id { FS_ROOT, FS_TMP, FS_DEV, FS_PROC, FS_PIPE };
+enum vfs_fs_id { FS_ROOT, FS_TMP, FS_DEV, FS_PROC, FS_PIPE, FS_SYS };
 
 struct vnode_ops {
   /* Child `name` (never "", ".", "..", never containing '/') of directory

@@ -134,6 +134,14 @@ static long rw_check(struct file *f, bool write, bool positioned) {
   return have ? 0 : rw_unsupported(f, positioned);
 }
 
+/* The offset a positioned transfer starts at, or -EINVAL when it is
+ * negative or the transfer would end past the largest offset (Linux's
+ * rw_verify_area), so that no piece's offset can overflow. */
+static off_t rw_position(uint64_t pos, size_t count) {
+  off_t off = (off_t)pos;
+  return off < 0 || count > (uint64_t)(INT64_MAX - off) ? -EINVAL : off;
+}
+
 static long rw_finish(struct vm *vm, ssize_t r) {
   if (r == -EPIPE)
     sig_send(vm, SIGPIPE);
@@ -145,10 +153,10 @@ static long rw_buffer(struct vm *vm, const uint64_t *a, bool write, bool positio
   long r = rw_check(f, write, positioned);
   if (r < 0)
     return r;
-  off_t off = positioned ? (off_t)a[3] : -1;
-  if (positioned && off < 0)
-    return -EINVAL;
   struct seg seg = {.base = a[1], .len = a[2] > MAX_RW_COUNT ? MAX_RW_COUNT : a[2]};
+  off_t off = positioned ? rw_position(a[3], seg.len) : -1;
+  if (positioned && off < 0)
+    return off;
   if (seg.len == 0)
     return 0;
   return rw_finish(vm, transfer(vm, f, &seg, 1, write, off));
@@ -160,8 +168,9 @@ long sys_pread64(struct vm *vm, const uint64_t *a) { return rw_buffer(vm, a, fal
 long sys_pwrite64(struct vm *vm, const uint64_t *a) { return rw_buffer(vm, a, true, true); }
 
 /* Copies in and checks an iovec array, clamping the total to MAX_RW_COUNT
- * as Linux does. Returns the number of segments. */
-static long get_segs(struct vm *vm, uint64_t gva, uint64_t count, struct seg *segs) {
+ * as Linux does. Returns the number of segments and their total in *total. */
+static long get_segs(struct vm *vm, uint64_t gva, uint64_t count, struct seg *segs,
+                     size_t *total_out) {
   if (count > GUEST_UIO_MAXIOV)
     return -EINVAL;
   struct guest_iovec giov[GUEST_UIO_MAXIOV];
@@ -175,6 +184,7 @@ static long get_segs(struct vm *vm, uint64_t gva, uint64_t count, struct seg *se
     segs[i] = (struct seg){.base = giov[i].base, .len = len};
     total += len;
   }
+  *total_out = total;
   return (long)count;
 }
 
@@ -183,13 +193,18 @@ static long rw_vector(struct vm *vm, const uint64_t *a, bool write, bool positio
   long r = rw_check(f, write, positioned);
   if (r < 0)
     return r;
-  off_t off = positioned ? (off_t)a[3] : -1; /* pos_l: pos_h adds nothing on 64-bit */
-  if (positioned && off < 0)
-    return -EINVAL;
+  if (positioned && (off_t)a[3] < 0) /* pos_l: pos_h adds nothing on 64-bit */
+    return -EINVAL;                  /* before the vector is read, as Linux */
   struct seg segs[GUEST_UIO_MAXIOV];
-  long n = get_segs(vm, a[1], a[2], segs);
-  if (n <= 0)
+  size_t total = 0;
+  long n = get_segs(vm, a[1], a[2], segs, &total);
+  if (n < 0)
     return n;
+  off_t off = positioned ? rw_position(a[3], total) : -1;
+  if (positioned && off < 0)
+    return off;
+  if (n == 0)
+    return 0;
   return rw_finish(vm, transfer(vm, f, segs, (int)n, write, off));
 }
 

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 
 #include "file.h"
+#include "loader/sitecache.h"
 #include "log.h"
 #include "mem/gmem.h"
 #include "mem/layout.h"
@@ -146,10 +147,12 @@ long sys_mmap(struct vm *vm, const uint64_t *a) {
   if (rc < 0)
     return rc;
   if (f) {
-    /* Issue 4 rewrites `syscall` sites of executable file mappings; until
-     * then such code reaches the VMM through the LSTAR stub. */
-    if ((rc = mmap_fill_from_file(vm, f, addr, len, r.off)) < 0 ||
-        (rc = mm_protect(vm, addr, len, r.prot)) < 0) {
+    /* An executable mapping gets its `syscall` sites rewritten while it is
+     * still writable, before its own protection applies. */
+    rc = mmap_fill_from_file(vm, f, addr, len, r.off);
+    if (rc >= 0 && (r.prot & PROT_EXEC))
+      sitecache_rewrite(vm, f, NULL, addr, len, r.off);
+    if (rc < 0 || (rc = mm_protect(vm, addr, len, r.prot)) < 0) {
       mm_unmap(vm, addr, len);
       return rc;
     }
@@ -167,6 +170,25 @@ long sys_munmap(struct vm *vm, const uint64_t *a) {
   return mm_unmap(vm, addr, len);
 }
 
+/* The file mappings of [addr, addr+len) about to gain PROT_EXEC get their
+ * `syscall` sites rewritten first, through a writable view: sys_mprotect
+ * then gives the whole range its final protection. */
+static void mprotect_rewrite(struct vm *vm, uint64_t addr, uint64_t len) {
+  for (uint64_t at = addr; at < addr + len;) {
+    const struct vma *m = vma_find(&vm->vmas, at);
+    if (!m)
+      return;
+    /* Copy what we need: mm_protect may split (and move) the vma array. */
+    uint64_t end = m->end < addr + len ? m->end : addr + len;
+    struct file *f = m->file;
+    uint64_t off = m->file_off + (at - m->start);
+    if (f && !(m->prot & PROT_EXEC) &&
+        mm_protect(vm, at, end - at, m->prot | PROT_READ | PROT_WRITE) == 0)
+      sitecache_rewrite(vm, f, NULL, at, end - at, off);
+    at = end;
+  }
+}
+
 long sys_mprotect(struct vm *vm, const uint64_t *a) {
   uint64_t addr = a[0], len = page_round(a[1]);
   int prot = (int)a[2];
@@ -178,7 +200,10 @@ long sys_mprotect(struct vm *vm, const uint64_t *a) {
     return 0;
   if (!user_range(addr, len))
     return -ENOMEM;
-  return mm_protect(vm, addr, len, prot & (PROT_READ | PROT_WRITE | PROT_EXEC));
+  prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
+  if ((prot & PROT_EXEC) && !vm->cfg->no_rewrite && vma_covered(&vm->vmas, addr, addr + len))
+    mprotect_rewrite(vm, addr, len);
+  return mm_protect(vm, addr, len, prot);
 }
 
 /* Copies n bytes of guest memory between two mapped ranges, page by page. */
@@ -253,25 +278,24 @@ long sys_mremap(struct vm *vm, const uint64_t *a) {
   return mremap_move(vm, m, addr, old_len, new_len, dst);
 }
 
-/* MADV_DONTNEED: private anonymous pages read back as zeroes; private file
- * pages as the file's contents again. */
+/* MADV_DONTNEED: private anonymous pages read back as zeroes, whatever
+ * their protection; private file pages as the file's contents again. The
+ * mappings themselves do not change. */
 static long madvise_dontneed(struct vm *vm, uint64_t addr, uint64_t len) {
   for (uint64_t at = addr; at < addr + len;) {
     const struct vma *m = vma_find(&vm->vmas, at);
     if (!m)
       return -ENOMEM;
-    /* Copy what we need: mm_protect may split (and move) the vma array. */
     uint64_t end = m->end < addr + len ? m->end : addr + len;
-    int prot = m->prot;
     struct file *f = m->file;
     uint64_t off = m->file_off + (at - m->start);
-    if (prot != PROT_NONE) {
-      gmem_release(&vm->mem, at, end - at);
-      if (f && (prot & PROT_READ)) {
-        mm_protect(vm, at, end - at, prot | PROT_WRITE);
-        mmap_fill_from_file(vm, f, at, end - at, off);
-      }
-      mm_protect(vm, at, end - at, prot);
+    int prot = m->prot;
+    /* A file's pages are refilled through a readable view of them. */
+    mm_discard(vm, at, end - at, f ? prot | PROT_READ : prot);
+    if (f) {
+      mmap_fill_from_file(vm, f, at, end - at, off);
+      if (prot == PROT_NONE)
+        gmem_set_access(&vm->mem, at, end - at, 0);
     }
     at = end;
   }
@@ -281,7 +305,7 @@ static long madvise_dontneed(struct vm *vm, uint64_t addr, uint64_t len) {
 long sys_madvise(struct vm *vm, const uint64_t *a) {
   uint64_t addr = a[0], len = page_round(a[1]);
   int advice = (int)a[2];
-  if (!PAGE_ALIGNED(addr) || (a[1] && len == 0))
+  if (!PAGE_ALIGNED(addr) || (a[1] && len == 0) || addr + len < addr)
     return -EINVAL;
   switch (advice) {
   case MADV_DONTNEED:

@@ -1,10 +1,11 @@
 /* sys_time.c - clocks and sleeping: clock_gettime, clock_getres,
  * gettimeofday, time, nanosleep, clock_nanosleep. The guest's clocks are the
- * host's. Its CPU-time clocks (process and thread, which are the same for a
- * single-threaded guest) read the vCPU thread's CPU time: the guest's own
- * running plus the VMM's work on its behalf, as a kernel would count it. The
- * guest has no RTC device, so the alarm clocks are invalid, as on a Linux
- * machine without one. */
+ * host's, read through the vDSO's line while it is live (vdso/vdso.h), so a
+ * system call and the vDSO never disagree. Its CPU-time clocks (process
+ * and thread, which are the same for a single-threaded guest) read the vCPU
+ * thread's CPU time: the guest's own running plus the VMM's work on its
+ * behalf, as a kernel would count it. The guest has no RTC device, so the
+ * alarm clocks are invalid, as on a Linux machine without one. */
 #include <errno.h>
 #include <time.h>
 
@@ -12,6 +13,7 @@
 #include "sleep.h"
 #include "syscalls.h"
 #include "timespec.h"
+#include "vdso/vdso.h"
 #include "vm.h"
 
 #define GUEST_TIMER_ABSTIME 1
@@ -100,7 +102,7 @@ long sys_clock_gettime(struct vm *vm, const uint64_t *a) {
   if (rc < 0)
     return rc;
   struct timespec now;
-  clock_gettime(c.host, &now);
+  vdso_clock_now(vm, c.host, &now); /* the vDSO's clock, which the guest also reads */
   return copy_timespec_out(vm, a[1], now);
 }
 
@@ -117,7 +119,7 @@ long sys_clock_getres(struct vm *vm, const uint64_t *a) {
 long sys_gettimeofday(struct vm *vm, const uint64_t *a) {
   if (a[0]) {
     struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
+    vdso_clock_now(vm, CLOCK_REALTIME, &now);
     struct guest_timeval tv = {.tv_sec = now.tv_sec, .tv_usec = now.tv_nsec / 1000};
     if (uaccess_copy_to(&vm->mem, a[0], &tv, sizeof tv) < 0)
       return -EFAULT;
@@ -131,7 +133,7 @@ long sys_gettimeofday(struct vm *vm, const uint64_t *a) {
 
 long sys_time(struct vm *vm, const uint64_t *a) {
   struct timespec now;
-  clock_gettime(CLOCK_REALTIME, &now);
+  vdso_clock_now(vm, CLOCK_REALTIME, &now);
   int64_t secs = now.tv_sec;
   if (a[0] && uaccess_copy_to(&vm->mem, a[0], &secs, sizeof secs) < 0)
     return -EFAULT;
@@ -142,12 +144,12 @@ long sys_time(struct vm *vm, const uint64_t *a) {
  * the time left written to rem_gva when given. */
 static long sleep_relative(struct vm *vm, clockid_t clk, struct timespec len, uint64_t rem_gva) {
   struct timespec now, deadline;
-  clock_gettime(clk, &now);
+  vdso_clock_now(vm, clk, &now);
   deadline = ts_add(now, len);
-  int rc = sleep_until(vm, clk, &deadline);
+  int rc = vdso_sleep_until(vm, clk, &deadline);
   if (rc != -EINTR || !rem_gva)
     return rc;
-  clock_gettime(clk, &now);
+  vdso_clock_now(vm, clk, &now);
   return copy_timespec_out(vm, rem_gva, ts_until(deadline, now)) < 0 ? -EFAULT : -EINTR;
 }
 
@@ -191,6 +193,6 @@ long sys_clock_nanosleep(struct vm *vm, const uint64_t *a) {
   case CLOCK_SLEEP_CPU:
     return sleep_cpu_clock(vm, c.host, t, absolute, a[3]);
   default:
-    return absolute ? sleep_until(vm, c.host, &t) : sleep_relative(vm, c.host, t, a[3]);
+    return absolute ? vdso_sleep_until(vm, c.host, &t) : sleep_relative(vm, c.host, t, a[3]);
   }
 }

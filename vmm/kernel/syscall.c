@@ -152,8 +152,10 @@ const char *syscall_name(uint64_t nr) {
  * table; unknown numbers share one budget. */
 static void syscall_log_unsupported(uint64_t nr) {
   static uint8_t logged[(SYSCALL_TABLE_SIZE + 7) / 8];
-  if (nr < SYSCALL_TABLE_SIZE && syscall_table[nr].args[0] == '-') {
-    vlog(VLOG_DEBUG, "%s: ENOSYS (not provided by design)", syscall_table[nr].name);
+  /* Numbers the table lists no entry for have no args string at all. */
+  const struct syscall_entry *e = syscall_lookup(nr);
+  if (e && e->args[0] == '-') {
+    vlog(VLOG_DEBUG, "%s: ENOSYS (not provided by design)", e->name);
     return;
   }
   if (nr < SYSCALL_TABLE_SIZE) {

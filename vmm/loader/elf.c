@@ -188,7 +188,7 @@ static bool entry_is_executable(const struct elf_info *info) {
   return false;
 }
 
-static int finish(struct elf_info *info, bool has_pt_phdr, const char **why) {
+static int finish(struct elf_info *info, bool has_pt_phdr, bool need_entry, const char **why) {
   if (info->nload == 0)
     return reject(why, "no loadable segment");
   const struct elf_segment *last = &info->load[info->nload - 1];
@@ -196,7 +196,7 @@ static int finish(struct elf_info *info, bool has_pt_phdr, const char **why) {
   info->hi = page_up(last->vaddr + last->memsz);
   if (info->hi - info->lo > ELF_MAX_SPAN)
     return reject(why, "segments span more than 1 TiB");
-  if (!entry_is_executable(info))
+  if (need_entry && !entry_is_executable(info))
     return reject(why, "entry point not inside an executable segment");
   info->max_align = ELF_PAGE_SIZE;
   for (size_t i = 0; i < info->nload; i++)
@@ -207,8 +207,8 @@ static int finish(struct elf_info *info, bool has_pt_phdr, const char **why) {
   return 0;
 }
 
-int elf_parse_phdrs(const void *phdrs, size_t len, uint64_t file_size, struct elf_info *info,
-                    const char **why) {
+static int parse_phdrs(const void *phdrs, size_t len, uint64_t file_size, struct elf_info *info,
+                       bool need_entry, const char **why) {
   if (len != (size_t)info->phnum * ELF_PHENT_SIZE)
     return reject(why, "program headers truncated");
   bool has_pt_phdr = false;
@@ -221,18 +221,33 @@ int elf_parse_phdrs(const void *phdrs, size_t len, uint64_t file_size, struct el
     if (err)
       return err;
   }
-  return finish(info, has_pt_phdr, why);
+  return finish(info, has_pt_phdr, need_entry, why);
 }
 
-int elf_parse(const void *buf, size_t len, uint64_t file_size, struct elf_info *out,
-              const char **why) {
+int elf_parse_phdrs(const void *phdrs, size_t len, uint64_t file_size, struct elf_info *info,
+                    const char **why) {
+  return parse_phdrs(phdrs, len, file_size, info, true, why);
+}
+
+static int parse_whole(const void *buf, size_t len, uint64_t file_size, struct elf_info *out,
+                       bool need_entry, const char **why) {
   int err = elf_parse_ehdr(buf, len, file_size, out, why);
   if (err)
     return err;
   size_t phsize = (size_t)out->phnum * ELF_PHENT_SIZE;
   if (!in_file(out->phoff, phsize, len))
     return reject(why, "program headers truncated");
-  return elf_parse_phdrs((const uint8_t *)buf + out->phoff, phsize, file_size, out, why);
+  return parse_phdrs((const uint8_t *)buf + out->phoff, phsize, file_size, out, need_entry, why);
+}
+
+int elf_parse(const void *buf, size_t len, uint64_t file_size, struct elf_info *out,
+              const char **why) {
+  return parse_whole(buf, len, file_size, out, true, why);
+}
+
+int elf_parse_mapped(const void *buf, size_t len, uint64_t file_size, struct elf_info *out,
+                     const char **why) {
+  return parse_whole(buf, len, file_size, out, false, why);
 }
 
 int elf_check_interp(const char *bytes, size_t len, const char **why) {

@@ -72,6 +72,12 @@ int elf_parse_phdrs(const void *phdrs, size_t len, uint64_t file_size, struct el
 int elf_parse(const void *buf, size_t len, uint64_t file_size, struct elf_info *out,
               const char **why);
 
+/* elf_parse for an object the program maps itself (a shared library ld.so
+ * maps, or any ELF file mapped with PROT_EXEC): the same checks, except
+ * that no entry point is required (a shared library's e_entry is 0). */
+int elf_parse_mapped(const void *buf, size_t len, uint64_t file_size, struct elf_info *out,
+                     const char **why);
+
 /* Checks the bytes of a PT_INTERP segment: a non-empty path, NUL-terminated
  * in its last byte and nowhere before. 0, or -ENOEXEC with *why set. */
 int elf_check_interp(const char *bytes, size_t len, const char **why);

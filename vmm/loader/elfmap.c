@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <sys/mman.h>
 
+#include "kernel/file.h"
 #include "loader/elfsites.h"
 #include "loader/loadfile.h"
 #include "log.h"
@@ -60,6 +61,13 @@ static int segment_prot(uint32_t flags) {
          ((flags & PF_X) ? PROT_EXEC : 0);
 }
 
+/* The image's guest path with symlinks resolved (what Linux's maps shows),
+ * else the path it was opened by. */
+static const char *image_name(const struct load_file *lf) {
+  const char *path = lf->file->ops->path ? lf->file->ops->path(lf->file) : NULL;
+  return path ? path : lf->path;
+}
+
 static int map_segment(struct vm *vm, const struct load_file *lf, const struct elf_segment *s,
                        uint64_t bias) {
   uint64_t va = s->vaddr + bias;
@@ -76,6 +84,10 @@ static int map_segment(struct vm *vm, const struct load_file *lf, const struct e
   /* va and p_offset agree modulo the page size (elf.c), so the first page
    * starts `lead` bytes before p_offset in the file. */
   uint64_t lead = va - start;
+  /* /proc/self/maps shows the file's pages under its name, as Linux does. */
+  err = vma_name_range(&vm->vmas, start, page_up(va + s->filesz), image_name(lf), s->offset - lead);
+  if (err)
+    return err;
   return load_file_read_guest(vm, lf, start, (size_t)(s->filesz + lead), s->offset - lead);
 }
 

@@ -1,9 +1,10 @@
-/* elfsites.h - finds and rewrites the `syscall` sites of an ELF image just
- * copied into guest memory: its FDE ranges come from `.eh_frame` (located
- * through the section headers, or through PT_GNU_EH_FRAME when there are
- * none), its code bytes from guest memory. Rewriting is an optimisation
- * (the LSTAR stub catches any `syscall` left), so nothing here fails a
- * load: problems are logged and leave the sites alone. */
+/* elfsites.h - rewrites the `syscall` sites of an ELF image just copied
+ * into guest memory (the program, or its interpreter): the file's site list
+ * comes from the VM's site cache (sitecache.h: worked out once per file
+ * content, kept on disk across VMs), and each executable segment gets the
+ * sites in its file bytes. Rewriting is an optimisation (the LSTAR stub
+ * catches any `syscall` left), so nothing here fails a load: problems are
+ * logged and leave the sites alone. */
 #ifndef HEARTH_VMM_LOADER_ELFSITES_H
 #define HEARTH_VMM_LOADER_ELFSITES_H
 
@@ -14,8 +15,6 @@
 
 struct vm;
 struct load_file;
-
-#define ELFSITES_MAX_CODE (512ULL << 20) /* executable segment bytes we decode */
 
 /* Rewrites the sites of lf's executable segments, loaded at bias and still
  * writable. Returns the number rewritten (0 when vm->cfg->no_rewrite). */

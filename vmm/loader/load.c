@@ -32,6 +32,7 @@
 #include "mem/layout.h"
 #include "mem/mm.h"
 #include "mem/uaccess.h"
+#include "vdso/vdso.h"
 #include "vm.h"
 
 #define PIE_RANDOM_SPAN (1ULL << 30)   /* 1 GiB of PIE base randomisation */
@@ -196,6 +197,7 @@ static int write_stack(struct vm *vm, const struct elf_info *info, const struct 
       .egid = PROC_GUEST_GID,
       .hwcap = hwcap_at_hwcap(),
       .minsigstksz = hwcap_min_sigstksz(),
+      .sysinfo_ehdr = vm->vdso.base, /* 0 without a vDSO */
   };
   struct stack_image img;
   uint64_t size = vm->mm.stack_top - vm->mm.stack_bottom;
@@ -244,6 +246,8 @@ int load_program(struct vm *vm, struct load_result *out) {
     vm->mm.load_bias = exe.bias;
     err = place_brk(vm, &exe);
   }
+  if (!err)
+    err = vdso_map(vm);
   if (!err)
     err = write_stack(vm, &info, &exe, interp.start, path, &out->sp);
   if (!err)

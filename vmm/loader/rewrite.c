@@ -36,3 +36,28 @@ size_t rewrite_sites(struct vm *vm, const uint64_t *sites, size_t n, uint64_t bi
   vm->stats.sites_rewritten += done;
   return done;
 }
+
+/* The first of offs[0, n) (sorted) at or after `at`. */
+static size_t first_at_or_after(const uint64_t *offs, size_t n, uint64_t at) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (offs[mid] < at)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+size_t rewrite_file_range(struct vm *vm, const uint64_t *offs, size_t n, uint64_t file_off,
+                          uint64_t len, uint64_t addr) {
+  if (vm->cfg->no_rewrite || len < 2)
+    return 0;
+  size_t done = 0;
+  /* offs[i] >= file_off from here on, so the difference cannot wrap. */
+  for (size_t i = first_at_or_after(offs, n, file_off); i < n && offs[i] - file_off <= len - 2; i++)
+    done += rewrite_one(vm, addr + (offs[i] - file_off));
+  vm->stats.sites_rewritten += done;
+  return done;
+}

@@ -1,4 +1,4 @@
-/* rewrite.h - turns `syscall` instructions of a freshly loaded program into
+/* rewrite.h - turns `syscall` instructions of a program (or of a file it maps) into
  * `out PORT_SYSCALL, al`: the same two bytes of length, one port-I/O exit
  * per system call instead of the slower LSTAR path (PLATFORM.md). */
 #ifndef HEARTH_VMM_LOADER_REWRITE_H
@@ -21,5 +21,12 @@ struct vm;
  * count to vm->stats.sites_rewritten and returns it. Does nothing and
  * returns 0 when vm->cfg->no_rewrite. */
 size_t rewrite_sites(struct vm *vm, const uint64_t *sites, size_t n, uint64_t bias);
+
+/* The same for sites given as file offsets (offs[0, n), sorted ascending)
+ * of a file whose bytes [file_off, file_off + len) are mapped at guest
+ * address `addr`: rewrites each site lying whole inside that range, at
+ * addr + (offset - file_off). Checks, counting and no_rewrite as above. */
+size_t rewrite_file_range(struct vm *vm, const uint64_t *offs, size_t n, uint64_t file_off,
+                          uint64_t len, uint64_t addr);
 
 #endif

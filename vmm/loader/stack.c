@@ -85,6 +85,7 @@ static uint64_t put_vector(struct stack_image *img, uint64_t at, char *const v[]
 static uint64_t put_auxv(struct stack_image *img, uint64_t at, const struct stack_plan *p,
                          const struct stack_auxv *aux, uint64_t execfn) {
   const uint64_t pairs[STACK_AUXV_ENTRIES][2] = {
+      {AT_SYSINFO_EHDR, aux->sysinfo_ehdr}, /* first, as Linux's ARCH_DLINFO puts it */
       {AT_HWCAP, aux->hwcap},
       {AT_PAGESZ, PAGE_SIZE},
       {AT_CLKTCK, CLOCK_TICKS},
@@ -107,6 +108,8 @@ static uint64_t put_auxv(struct stack_image *img, uint64_t at, const struct stac
       {AT_NULL, 0},
   };
   for (size_t i = 0; i < STACK_AUXV_ENTRIES; i++) {
+    if (pairs[i][0] == AT_SYSINFO_EHDR && !pairs[i][1])
+      continue; /* no vDSO; the space planned for the pair stays zero */
     at = put_word(img, at, pairs[i][0]);
     at = put_word(img, at, pairs[i][1]);
   }

@@ -15,7 +15,7 @@
 
 #define STACK_MAX_STRLEN (32u * 4096u) /* one argument or variable (Linux's MAX_ARG_STRLEN) */
 #define STACK_PLATFORM "x86_64"
-#define STACK_AUXV_ENTRIES 20u /* pairs written, AT_NULL included */
+#define STACK_AUXV_ENTRIES 21u /* pairs at most, AT_NULL included */
 
 /* The auxv values that depend on the program and the host. */
 struct stack_auxv {
@@ -24,6 +24,7 @@ struct stack_auxv {
   uint64_t base;               /* the interpreter's load address, 0 without one */
   uint64_t hwcap, hwcap2, minsigstksz;
   uint64_t uid, euid, gid, egid;
+  uint64_t sysinfo_ehdr; /* the vDSO's ELF header; 0: none, and no AT_SYSINFO_EHDR */
 };
 
 struct stack_image {

@@ -87,6 +87,25 @@ static uint64_t *gmem_leaf_slot(struct gmem *m, uint64_t va, bool create) {
   return &gmem_table(m, table)[pt_index(va, 0)];
 }
 
+/* For walks over ranges (no tables created): the leaf PTE slot for va, or
+ * NULL when a table on the way is missing. *span is how far the walk may
+ * step from va: to the next page, or past everything the missing table
+ * would have mapped, so a huge, mostly empty range costs a few steps. */
+static uint64_t *gmem_walk_slot(const struct gmem *m, uint64_t va, uint64_t *span) {
+  uint64_t table = LAYOUT_PML4_PAGE;
+  for (int level = 3; level > 0; level--) {
+    uint64_t entry = gmem_table(m, table)[pt_index(va, level)];
+    if (!(entry & PTE_PRESENT)) {
+      uint64_t covered = 1ULL << (12 + 9 * level);
+      *span = covered - (va & (covered - 1));
+      return NULL;
+    }
+    table = entry & PTE_ADDR_MASK;
+  }
+  *span = GUEST_PAGE_SIZE - (va & (GUEST_PAGE_SIZE - 1));
+  return &gmem_table(m, table)[pt_index(va, 0)];
+}
+
 static uint64_t access_bits(unsigned access) {
   return ((access & GMEM_ACC_READ) ? PTE_SW_READ : 0) |
          ((access & GMEM_ACC_WRITE) ? PTE_SW_WRITE | PTE_SW_READ : 0);
@@ -120,17 +139,18 @@ int gmem_populate(struct gmem *m, uint64_t va, uint64_t len, unsigned access, bo
 }
 
 void gmem_set_access(struct gmem *m, uint64_t va, uint64_t len, unsigned access) {
-  for (uint64_t off = 0; off < len; off += GUEST_PAGE_SIZE) {
-    uint64_t *pte = gmem_leaf_slot(m, va + off, false);
+  uint64_t span;
+  for (uint64_t off = 0; off < len; off += span) {
+    uint64_t *pte = gmem_walk_slot(m, va + off, &span);
     if (pte && (*pte & PTE_PRESENT))
       *pte = (*pte & ~(PTE_SW_READ | PTE_SW_WRITE)) | access_bits(access);
   }
 }
 
 void gmem_release(struct gmem *m, uint64_t va, uint64_t len) {
-  uint64_t run_pa = 0, run_len = 0;
-  for (uint64_t off = 0; off < len; off += GUEST_PAGE_SIZE) {
-    uint64_t *pte = gmem_leaf_slot(m, va + off, false);
+  uint64_t run_pa = 0, run_len = 0, span;
+  for (uint64_t off = 0; off < len; off += span) {
+    uint64_t *pte = gmem_walk_slot(m, va + off, &span);
     if (!pte || !(*pte & PTE_PRESENT) || (*pte & PTE_SW_CLEAN))
       continue;
     uint64_t pa = *pte & PTE_ADDR_MASK;

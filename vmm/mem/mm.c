@@ -46,6 +46,12 @@ int mm_unmap(struct vm *vm, uint64_t addr, uint64_t len) {
   return 0;
 }
 
+int mm_discard(struct vm *vm, uint64_t addr, uint64_t len, int prot) {
+  gmem_release(&vm->mem, addr, len);
+  unsigned access = prot_access(prot);
+  return access ? gmem_populate(&vm->mem, addr, len, access, false) : 0;
+}
+
 int mm_protect(struct vm *vm, uint64_t addr, uint64_t len, int prot) {
   int rc = vma_protect(&vm->vmas, addr, addr + len, prot);
   if (rc < 0)

@@ -20,6 +20,11 @@ int mm_map_fixed(struct vm *vm, uint64_t addr, uint64_t len, int prot, int flags
 uint64_t mm_find_free(struct vm *vm, uint64_t len);
 
 int mm_unmap(struct vm *vm, uint64_t addr, uint64_t len);
+
+/* MADV_DONTNEED's part: the pages of [addr, addr+len) are zeroed (their host
+ * memory given back) and keep the access `prot` grants; the mappings stay
+ * as they are. -ENOMEM when pages `prot` grants run out. */
+int mm_discard(struct vm *vm, uint64_t addr, uint64_t len, int prot);
 int mm_protect(struct vm *vm, uint64_t addr, uint64_t len, int prot);
 
 #endif

@@ -15,6 +15,8 @@ void vma_space_fini(struct vma_space *s) {
   for (size_t i = 0; i < s->n; i++)
     if (s->v[i].file)
       file_unref(s->v[i].file);
+  for (size_t i = 0; i < VMA_NAMES_MAX; i++)
+    free(s->names[i]);
   free(s->v);
   memset(s, 0, sizeof *s);
 }
@@ -107,25 +109,24 @@ static int vma_split(struct vma_space *s, size_t i, uint64_t addr) {
   return 0;
 }
 
+/* Makes addr a mapping boundary: splits the mapping strictly containing it. */
+static int vma_split_at(struct vma_space *s, uint64_t addr) {
+  size_t i = vma_lower_bound(s, addr);
+  return i < s->n && s->v[i].start < addr ? vma_split(s, i, addr) : 0;
+}
+
 int vma_remove(struct vma_space *s, uint64_t start, uint64_t end) {
-  size_t i = vma_lower_bound(s, start);
-  if (i < s->n && s->v[i].start < start && s->v[i].end > start) {
-    int rc = vma_split(s, i, start);
-    if (rc < 0)
-      return rc;
-    i++;
-  }
-  size_t first = i;
-  while (i < s->n && s->v[i].start < end) {
-    if (s->v[i].end > end) {
-      int rc = vma_split(s, i, end);
-      if (rc < 0)
-        return rc;
-    }
+  /* Both splits before anything is dropped: a split that fails (the count
+   * cap) must leave every mapping whole, its file reference included. */
+  int rc = vma_split_at(s, start);
+  if (rc == 0)
+    rc = vma_split_at(s, end);
+  if (rc < 0)
+    return rc;
+  size_t first = vma_lower_bound(s, start), i = first;
+  for (; i < s->n && s->v[i].start < end; i++)
     if (s->v[i].file)
       file_unref(s->v[i].file);
-    i++;
-  }
   if (i > first && s->n > i)
     memmove(&s->v[first], &s->v[i], (s->n - i) * sizeof *s->v);
   s->n -= i - first;
@@ -134,7 +135,7 @@ int vma_remove(struct vma_space *s, uint64_t start, uint64_t end) {
 
 static bool vma_mergeable(const struct vma *a, const struct vma *b) {
   return a->end == b->start && a->prot == b->prot && a->flags == b->flags && a->kind == b->kind &&
-         a->kind != VMA_FILE && !a->file && !b->file;
+         a->kind != VMA_FILE && !a->file && !b->file && !a->name && !b->name;
 }
 
 int vma_insert(struct vma_space *s, const struct vma *m) {
@@ -166,20 +167,38 @@ int vma_insert(struct vma_space *s, const struct vma *m) {
 int vma_protect(struct vma_space *s, uint64_t start, uint64_t end, int prot) {
   if (!vma_covered(s, start, end))
     return -ENOMEM;
-  size_t i = vma_lower_bound(s, start);
-  if (s->v[i].start < start) {
-    int rc = vma_split(s, i, start);
-    if (rc < 0)
-      return rc;
-    i++;
-  }
-  for (; i < s->n && s->v[i].start < end; i++) {
-    if (s->v[i].end > end) {
-      int rc = vma_split(s, i, end);
-      if (rc < 0)
-        return rc;
-    }
+  int rc = vma_split_at(s, start);
+  if (rc == 0)
+    rc = vma_split_at(s, end);
+  if (rc < 0)
+    return rc;
+  for (size_t i = vma_lower_bound(s, start); i < s->n && s->v[i].start < end; i++)
     s->v[i].prot = prot;
+  return 0;
+}
+
+/* The space's copy of `name` (one per distinct name), or NULL. */
+static const char *vma_name_copy(struct vma_space *s, const char *name) {
+  size_t i = 0;
+  for (; i < VMA_NAMES_MAX && s->names[i]; i++)
+    if (!strcmp(s->names[i], name))
+      return s->names[i];
+  return i < VMA_NAMES_MAX ? (s->names[i] = strdup(name)) : NULL;
+}
+
+int vma_name_range(struct vma_space *s, uint64_t start, uint64_t end, const char *name,
+                   uint64_t off) {
+  const char *copy = vma_covered(s, start, end) ? vma_name_copy(s, name) : NULL;
+  if (!copy)
+    return -ENOMEM;
+  int rc = vma_split_at(s, start);
+  if (rc == 0)
+    rc = vma_split_at(s, end);
+  if (rc < 0)
+    return rc;
+  for (size_t i = vma_lower_bound(s, start); i < s->n && s->v[i].start < end; i++) {
+    s->v[i].name = copy;
+    s->v[i].file_off = off + (s->v[i].start - start);
   }
   return 0;
 }

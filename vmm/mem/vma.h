@@ -13,7 +13,8 @@ struct file;
 
 #define VMA_MAX_COUNT 65530
 
-enum vma_kind { VMA_ANON, VMA_FILE, VMA_STACK, VMA_HEAP, VMA_IMAGE };
+/* VMA_VDSO and VMA_VVAR: the vDSO image and its data page (vdso/vdso.h). */
+enum vma_kind { VMA_ANON, VMA_FILE, VMA_STACK, VMA_HEAP, VMA_IMAGE, VMA_VDSO, VMA_VVAR };
 
 struct vma {
   uint64_t start, end; /* page-aligned, start < end */
@@ -22,11 +23,15 @@ struct vma {
   enum vma_kind kind;
   struct file *file; /* VMA_FILE: the mapped file (a reference), else NULL */
   uint64_t file_off; /* file offset of `start` */
+  const char *name;  /* VMA_IMAGE: the image's guest path (the space's copy), else NULL */
 };
+
+#define VMA_NAMES_MAX 16 /* distinct image names per space */
 
 struct vma_space {
   struct vma *v; /* sorted by start, non-overlapping */
   size_t n, cap;
+  char *names[VMA_NAMES_MAX]; /* what vma_name_range copied, kept until fini */
 };
 
 void vma_space_init(struct vma_space *s);
@@ -52,5 +57,12 @@ int vma_remove(struct vma_space *s, uint64_t start, uint64_t end);
 int vma_insert(struct vma_space *s, const struct vma *m);
 /* Sets prot on [start, end), which must be covered; splits as needed. */
 int vma_protect(struct vma_space *s, uint64_t start, uint64_t end, int prot);
+/* Names the mappings of [start, end), which must be covered (splitting as
+ * needed), as the image file `name` (a guest path, copied) with file offset
+ * `off` at start: what /proc/self/maps shows for the images the loader
+ * maps. Named mappings are never merged. -ENOMEM (also past VMA_NAMES_MAX
+ * distinct names, or when the range is not covered). */
+int vma_name_range(struct vma_space *s, uint64_t start, uint64_t end, const char *name,
+                   uint64_t off);
 
 #endif

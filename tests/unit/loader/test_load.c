@@ -18,6 +18,7 @@
 #include "fake_vfs.h"
 #include "load_check.h"
 #include "loader/load.h"
+#include "loader/sitecache.h"
 #include "loader_test.h"
 #include "mem/layout.h"
 #include "mem/mm.h"
@@ -95,6 +96,17 @@ int mm_protect(struct vm *vm, uint64_t addr, uint64_t len, int prot) {
   return 0;
 }
 
+/* Names for /proc/self/maps (tested with the real vma.c in
+ * kernel_proc_maps): the loader names the file-backed part of a segment it
+ * mapped, at a page-aligned file offset. */
+int vma_name_range(struct vma_space *s, uint64_t start, uint64_t end, const char *name,
+                   uint64_t off) {
+  assert_true(start < end && end - start <= SIZE_MAX);
+  assert_non_null(region_at(start, (size_t)(end - start)));
+  assert_true(name[0] != '\0' && off % GUEST_PAGE_SIZE == 0);
+  return 0;
+}
+
 static uint8_t *translate(uint64_t gva, size_t len, bool write) {
   struct region *r = region_at(gva, len);
   if (!r || !(r->prot & (write ? PROT_WRITE : PROT_READ)))
@@ -153,6 +165,7 @@ static char *test_env[] = {"HOME=/", "LANG=C.UTF-8", NULL};
 
 static struct vm *fresh_vm(const char *prog, bool no_rewrite) {
   reset_memory();
+  sitecache_destroy(test_vm.sitecache); /* the previous VM's site lists */
   memset(&test_vm, 0, sizeof test_vm);
   test_argv[0] = (char *)prog;
   test_cfg = (struct vm_config){
@@ -179,6 +192,8 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   reset_memory();
+  sitecache_destroy(test_vm.sitecache);
+  test_vm.sitecache = NULL;
   fake_vfs_teardown();
   return 0;
 }

@@ -16,6 +16,7 @@
 #include "fake_vfs.h"
 #include "load_check.h"
 #include "loader/load.h"
+#include "loader/sitecache.h"
 #include "loader_test.h"
 #include "mem/gmem.h"
 #include "mem/layout.h"
@@ -41,6 +42,8 @@ static struct vm *fresh_vm(const char *prog, uint64_t mem_bytes, bool no_rewrite
 }
 
 static void free_vm(void) {
+  sitecache_destroy(test_vm.sitecache);
+  test_vm.sitecache = NULL;
   vma_space_fini(&test_vm.vmas);
   gmem_fini(&test_vm.mem);
 }

@@ -105,6 +105,25 @@ static void lays_out_argc_argv_envp_auxv(void **state) {
   int entries = 0;
   for (uint64_t a = aux; word(&img, a) != AT_NULL; a += 16, entries++)
     assert_int_not_equal(word(&img, a), AT_SYSINFO_EHDR);
+  assert_int_equal(entries + 1, STACK_AUXV_ENTRIES - 1); /* all but AT_SYSINFO_EHDR */
+  stack_image_free(&img);
+}
+
+/* With a vDSO, AT_SYSINFO_EHDR comes first (as on Linux) and the rest follow. */
+static void names_the_vdso_when_there_is_one(void **state) {
+  (void)state;
+  char *argv[] = {"/bin/prog", NULL};
+  struct stack_auxv aux = test_aux;
+  aux.sysinfo_ehdr = 0x7ffff7fc1000;
+  struct stack_image img;
+  assert_int_equal(stack_build(TOP, argv, NULL, "/bin/prog", test_random, &aux, 1 << 20, &img), 0);
+  uint64_t at = img.sp + 8 * (1 + 2 + 1); /* argc, argv and its NULL, envp's NULL */
+  assert_int_equal(word(&img, at), AT_SYSINFO_EHDR);
+  assert_int_equal(word(&img, at + 8), 0x7ffff7fc1000);
+  assert_int_equal(auxv(&img, at, AT_ENTRY), 0x401bc0);
+  int entries = 0;
+  for (uint64_t a = at; word(&img, a) != AT_NULL; a += 16)
+    entries++;
   assert_int_equal(entries + 1, STACK_AUXV_ENTRIES);
   stack_image_free(&img);
 }
@@ -174,6 +193,7 @@ static void refuses_a_bad_top(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(lays_out_argc_argv_envp_auxv),
+      cmocka_unit_test(names_the_vdso_when_there_is_one),
       cmocka_unit_test(strings_sit_above_the_vectors_without_overlap),
       cmocka_unit_test(alignment_holds_for_every_argument_count),
       cmocka_unit_test(refuses_arguments_that_do_not_fit),

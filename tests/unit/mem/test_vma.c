@@ -11,11 +11,16 @@
 #include "kernel/file.h"
 #include "mem/vma.h"
 
-/* vma.c takes file references; these tests map no files. */
+/* vma.c's file references, counted on a stand-in description (tests that
+ * map no file never call these). */
 struct file *file_ref(struct file *f) {
+  f->refs++;
   return f;
 }
-void file_unref(struct file *f) { (void)f; }
+void file_unref(struct file *f) {
+  assert_true(f->refs > 0); /* a reference dropped twice */
+  f->refs--;
+}
 
 #define K 0x1000ULL
 
@@ -98,12 +103,60 @@ static void the_mapping_count_is_bounded(void **state) {
   vma_space_fini(&s);
 }
 
+/* Fills s with one-page mappings (gaps between them) from `from` until it
+ * holds `count` mappings. */
+static void fill_to(struct vma_space *s, uint64_t from, size_t count) {
+  for (uint64_t at = from; s->n < count; at += 2 * K) {
+    struct vma m = anon(at, at + K, PROT_READ);
+    assert_int_equal(vma_insert(s, &m), 0);
+  }
+}
+
+/* munmap across a file mapping, one slot short of the cap for its second
+ * split: it fails, and the file mapping and its reference are untouched
+ * (dropping the reference before the failed split left the mapping in the
+ * list to be dropped again: a use after free of the description). */
+static void a_failed_split_keeps_file_references(void **state) {
+  (void)state;
+  struct vma_space s;
+  vma_space_init(&s);
+  struct file f = {.refs = 1};
+  struct vma a = anon(1 * K, 5 * K, PROT_READ), b = anon(8 * K, 12 * K, PROT_WRITE);
+  struct vma fm = {.start = 6 * K,
+                   .end = 7 * K,
+                   .prot = PROT_READ,
+                   .flags = MAP_PRIVATE,
+                   .kind = VMA_FILE,
+                   .file = &f};
+  assert_int_equal(vma_insert(&s, &a), 0);
+  assert_int_equal(vma_insert(&s, &fm), 0);
+  assert_int_equal(vma_insert(&s, &b), 0);
+  assert_int_equal(f.refs, 2);
+  fill_to(&s, 100 * K, VMA_MAX_COUNT - 1);
+  /* Splitting a at 2K takes the last slot; splitting b at 10K finds none. */
+  assert_int_equal(vma_remove(&s, 2 * K, 10 * K), -ENOMEM);
+  assert_int_equal(f.refs, 2);
+  const struct vma *still = vma_find(&s, 6 * K);
+  assert_non_null(still);
+  assert_ptr_equal(still->file, &f);
+  assert_int_equal(vma_protect(&s, 2 * K, 10 * K, PROT_NONE), -ENOMEM);
+  assert_int_equal(vma_find(&s, 6 * K)->prot, PROT_READ); /* nothing half-changed */
+  /* With room, the same removal drops the reference once. */
+  assert_int_equal(vma_remove(&s, 100 * K, 102 * K), 0);
+  assert_int_equal(vma_remove(&s, 2 * K, 10 * K), 0);
+  assert_int_equal(f.refs, 1);
+  assert_null(vma_find(&s, 6 * K));
+  vma_space_fini(&s);
+  assert_int_equal(f.refs, 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(insert_merges_neighbours),
       cmocka_unit_test(remove_splits_and_protect_splits),
       cmocka_unit_test(free_gaps_are_found_top_down),
       cmocka_unit_test(the_mapping_count_is_bounded),
+      cmocka_unit_test(a_failed_split_keeps_file_references),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -97,10 +97,7 @@ static int dev_fstat(struct file *f, struct stat *st) { return synth_stat(dev_vn
 
 static const char *dev_path(struct file *f) {
   struct dev_open *d = f->priv;
-  int err;
-  free(d->path);
-  d->path = vnode_path(d->vn, &err);
-  return d->path;
+  return vnode_path_cached(d->vn, &d->path);
 }
 
 static void dev_release(struct file *f) {

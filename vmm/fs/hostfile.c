@@ -54,10 +54,7 @@ static off_t hreg_lseek(struct file *f, off_t off, int whence) {
 
 static const char *hopen_path(struct file *f) {
   struct host_open *h = host_open_of(f);
-  int err;
-  free(h->path);
-  h->path = vnode_path(h->vn, &err);
-  return h->path;
+  return vnode_path_cached(h->vn, &h->path);
 }
 
 static struct vnode *hopen_vnode(struct file *f) { return host_open_of(f)->vn; }

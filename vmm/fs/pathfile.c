@@ -23,10 +23,7 @@ static int pf_fstat(struct file *f, struct stat *st) {
 
 static const char *pf_path(struct file *f) {
   struct path_open *p = f->priv;
-  int err;
-  free(p->path);
-  p->path = vnode_path(p->vn, &err);
-  return p->path;
+  return vnode_path_cached(p->vn, &p->path);
 }
 
 static void pf_release(struct file *f) {

@@ -126,10 +126,7 @@ static int sdir_fstat(struct file *f, struct stat *st) { return synth_stat(&sdir
 
 static const char *sdir_path(struct file *f) {
   struct synth_open *s = f->priv;
-  int err;
-  free(s->path);
-  s->path = vnode_path(&s->n->vn, &err);
-  return s->path;
+  return vnode_path_cached(&s->n->vn, &s->path);
 }
 
 static struct vnode *sdir_vnode(struct file *f) { return &sdir_node(f)->vn; }

@@ -63,10 +63,7 @@ static int sfile_fstat(struct file *f, struct stat *st) {
 
 static const char *sfile_path(struct file *f) {
   struct sfile_open *s = sfile_of(f);
-  int err;
-  free(s->path);
-  s->path = vnode_path(s->vn, &err);
-  return s->path;
+  return vnode_path_cached(s->vn, &s->path);
 }
 
 static struct vnode *sfile_vnode(struct file *f) { return sfile_of(f)->vn; }

@@ -165,10 +165,7 @@ static int topen_fstat(struct file *f, struct stat *st) { return tmpfs_node_stat
 
 static const char *topen_path(struct file *f) {
   struct tmpfs_open *t = f->priv;
-  int err;
-  free(t->path);
-  t->path = vnode_path(&t->n->vn, &err);
-  return t->path;
+  return vnode_path_cached(&t->n->vn, &t->path);
 }
 
 static struct vnode *topen_vnode(struct file *f) { return &node_of(f)->vn; }

@@ -83,3 +83,10 @@ char *vnode_path(const struct vnode *vn, int *err) {
     strcpy(path, "/");
   return path;
 }
+
+const char *vnode_path_cached(const struct vnode *vn, char **cache) {
+  int err;
+  free(*cache);
+  *cache = vnode_path(vn, &err);
+  return *cache;
+}

@@ -76,6 +76,11 @@ int vnode_move(struct vnode *vn, struct vnode *parent, const char *name);
  * is no longer reachable (removed) or on allocation failure (*err says
  * which: -ENOENT, -ENOMEM, -ENAMETOOLONG past PATH_MAX). */
 char *vnode_path(const struct vnode *vn, int *err);
+
+/* vnode_path for a file's `path` op: the string is kept in *cache (the
+ * previous one freed), owned by the open file, valid until the next call or
+ * its release. NULL when vn has no path any more. */
+const char *vnode_path_cached(const struct vnode *vn, char **cache);
 static inline bool vnode_is_root(const struct vnode *vn) {
   return !vn->parent && vn->name[0] == '/';
 }

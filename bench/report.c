@@ -149,6 +149,7 @@ static void print_workload(FILE *out, const struct bench_options *o, const struc
           o->runs[w]);
   if (!spec->python)
     fprintf(out, "   %s\n", o->hello);
+  fprintf(out, "   hearth-vmm --guest-pages %s\n", spec->guest_pages);
   if (!wr->started) {
     fprintf(out, "   not run: interrupted before it\n");
     return;

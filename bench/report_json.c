@@ -93,6 +93,7 @@ static void add_workloads(struct builder *b, cJSON *root, const struct bench_opt
     cJSON *wo = add_object(b, all, spec->key);
     add_string(b, wo, "title", spec->title);
     add_string(b, wo, "program", spec->python ? o->python : o->hello);
+    add_string(b, wo, "guest_pages", spec->guest_pages);
     if (spec->python)
       add_string(b, wo, "code", spec->code);
     add_number(b, wo, "runs", (double)o->runs[w]);

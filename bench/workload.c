@@ -6,10 +6,11 @@
 #include <string.h>
 
 static const struct workload_spec specs[WORKLOAD_COUNT] = {
-    [WORKLOAD_HELLO] = {"hello", "static hello", false, NULL, NULL},
-    [WORKLOAD_PY_PASS] = {"python-pass", "python3 -c pass", true, "pass", ""},
+    [WORKLOAD_HELLO] = {"hello", "static hello", false, NULL, NULL, "4k"},
+    [WORKLOAD_PY_PASS] = {"python-pass", "python3 -c pass", true, "pass", "", "2m"},
     [WORKLOAD_PY_JSON] = {"python-json", "python3 -c 'import json; print(json.dumps(...))'", true,
-                          "import json; print(json.dumps({\"ok\": True}))", "{\"ok\": true}\n"},
+                          "import json; print(json.dumps({\"ok\": True}))", "{\"ok\": true}\n",
+                          "2m"},
 };
 
 const struct workload_spec *workload_spec(enum workload w) { return &specs[w]; }
@@ -49,6 +50,8 @@ static size_t add_hearth(char **argv, enum workload w, const struct bench_option
                          const struct workload_paths *p) {
   size_t n = 0;
   argv[n++] = (char *)o->vmm;
+  argv[n++] = "--guest-pages";
+  argv[n++] = (char *)specs[w].guest_pages;
   argv[n++] = "--root";
   argv[n++] = specs[w].python ? "/" : (char *)p->hearth_root;
   argv[n++] = "--stats";

@@ -14,6 +14,10 @@ struct workload_spec {
   bool python;          /* runs bench_options.python; otherwise the static hello */
   const char *code;     /* python3 -c CODE, for python workloads */
   const char *expected; /* the exact stdout; NULL: what the plain warm-up printed */
+  /* hearth-vmm --guest-pages: 2m for python, whose start touches many MiB
+   * (fewer first-touch faults), 4k for the hello (2m gains it nothing and
+   * costs host memory) */
+  const char *guest_pages;
 };
 
 /* The workload's description; w < WORKLOAD_COUNT. */

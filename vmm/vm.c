@@ -45,7 +45,7 @@ int vm_exit_status(const struct vm *vm) {
 }
 
 static int step_memory(struct vm *vm) {
-  int rc = gmem_init(&vm->mem, vm->cfg->mem_bytes);
+  int rc = gmem_init_paged(&vm->mem, vm->cfg->mem_bytes, vm->cfg->guest_pages);
   if (rc == 0 && (rc = cpu_build_system_pages(&vm->mem)) < 0)
     gmem_fini(&vm->mem);
   return rc;

@@ -35,6 +35,7 @@ struct vm_config {
    * for none (loader/sitecache.h). */
   const char *site_cache_dir;
   uint64_t tmp_max_bytes;
+  enum gmem_pages guest_pages; /* --guest-pages: 4 KiB or 2 MiB user pages */
 };
 
 /* Why the VM stopped; turned into hearth-vmm's exit status. */

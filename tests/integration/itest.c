@@ -225,11 +225,14 @@ static void copy_args(const char **argv, size_t at, const char *const *args) {
   argv[at] = NULL;
 }
 
+const char itest_guest_pages[] = HEARTH_ITEST_GUEST_PAGES;
+
 const struct spawn_result *itest_vmm(struct itest *t, const void *in, size_t in_len,
                                      const char *const *args) {
   itest_require_kvm();
-  const char *argv[MAX_VMM_ARGS] = {HEARTH_VMM_PATH, "--root", t->root};
-  copy_args(argv, 3, args);
+  const char *argv[MAX_VMM_ARGS] = {HEARTH_VMM_PATH, "--guest-pages", itest_guest_pages, "--root",
+                                    t->root};
+  copy_args(argv, 5, args);
   return run(t, argv, in, in_len);
 }
 
@@ -242,8 +245,8 @@ const struct spawn_result *itest_vmm_raw(struct itest *t, const char *const *arg
 const struct spawn_result *itest_vmm_args(struct itest *t, const void *in, size_t in_len,
                                           const char *const *args) {
   itest_require_kvm();
-  const char *argv[MAX_VMM_ARGS] = {HEARTH_VMM_PATH};
-  copy_args(argv, 1, args);
+  const char *argv[MAX_VMM_ARGS] = {HEARTH_VMM_PATH, "--guest-pages", itest_guest_pages};
+  copy_args(argv, 3, args);
   return run(t, argv, in, in_len);
 }
 

@@ -74,15 +74,20 @@ void itest_put_guest(struct itest *t, const char *name, const char *rel);
 /* Host path of the guest program `name` of the test's variant. */
 const char *itest_guest_path(const struct itest *t, const char *name, char *buf, size_t cap);
 
-/* Runs hearth-vmm --root <root> ARGS... (ARGS NULL-terminated, typically
- * ending in "--", PROGRAM, ...) with `in` on its stdin, after the KVM gate.
+/* The --guest-pages value every VM the tests start gets (configure-time
+ * HEARTH_ITEST_GUEST_PAGES); itest_vmm and itest_vmm_args pass it. */
+extern const char itest_guest_pages[];
+
+/* Runs hearth-vmm --guest-pages <mode> --root <root> ARGS... (ARGS
+ * NULL-terminated, typically ending in "--", PROGRAM, ...) with `in` on its
+ * stdin, after the KVM gate.
  * The result stays in t->res until the next run or teardown. */
 const struct spawn_result *itest_vmm(struct itest *t, const void *in, size_t in_len,
                                      const char *const *args);
 /* The same with exactly ARGS (no --root) and no KVM gate: for flag errors,
  * which hearth-vmm must report before it touches KVM. */
 const struct spawn_result *itest_vmm_raw(struct itest *t, const char *const *args);
-/* The same with exactly ARGS (the caller names --root) and `in` on stdin,
+/* The same with only --guest-pages and ARGS (the caller names --root) and `in` on stdin,
  * after the KVM gate: for runs against another root, e.g. --root /. */
 const struct spawn_result *itest_vmm_args(struct itest *t, const void *in, size_t in_len,
                                           const char *const *args);

@@ -78,6 +78,8 @@ static void test_bad_flags(void **state) {
       ARGS("--root", root, "--mem", "0", "--", "/hello"),
       ARGS("--root", root, "--mem", "-5", "--", "/hello"),
       ARGS("--root", root, "--timeout", "soon", "--", "/hello"),
+      ARGS("--root", root, "--guest-pages", "1g", "--", "/hello"),
+      ARGS("--root", root, "--guest-pages", "", "--", "/hello"),
       ARGS("--root", root, "--mem"),
       ARGS("--root", root, "--"),
       ARGS("--root", root),

@@ -120,7 +120,14 @@ static void test_guest_time_agrees_with_host(void **state) {
   itest_put_guest(t, "clocksync", "/clocksync");
   char err_path[PATH_MAX + 16];
   snprintf(err_path, sizeof err_path, "%s/stderr", t->dir);
-  const char *argv[] = {HEARTH_VMM_PATH, "--root", t->root, "--", "/clocksync", NULL};
+  const char *argv[] = {HEARTH_VMM_PATH,
+                        "--guest-pages",
+                        itest_guest_pages, /* both modes */
+                        "--root",
+                        t->root,
+                        "--",
+                        "/clocksync",
+                        NULL};
   struct converse c;
   int rc =
       converse_start(&c, HEARTH_VMM_PATH, (char *const *)argv, itest_vmm_environment(), err_path);

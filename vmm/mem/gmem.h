@@ -6,7 +6,19 @@
  * check, and a page handed out again is zeroed by the VMM. Physical pages
  * are never freed, so the allocator is a bump pointer (data pages from the
  * bottom, page-table pages from the top); running out is -ENOMEM for the
- * guest. */
+ * guest.
+ *
+ * With GMEM_PAGES_2M, each 2 MiB-aligned guest-virtual block at or above
+ * 2 MiB gets a whole 2 MiB physical block (a PD entry with PS=1) when it is
+ * first populated, and keeps it forever, so a program that touches much
+ * memory takes one guest and one host fault per block instead of one per
+ * 4 KiB page; host memory is 2 MiB-aligned and MADV_HUGEPAGE so KVM can back
+ * a block with one host huge page. The per-4 KiB software bits of block
+ * pages live in a host-side table, one byte per guest-physical 4 KiB page.
+ * Blocks come from the top of guest-physical memory downwards; 4 KiB data
+ * pages and page tables share the bottom (the first 2 MiB, MADV_NOHUGEPAGE,
+ * holds the system pages). When no free block remains, a guest-virtual
+ * block gets an ordinary page table and 4 KiB pages from what is left. */
 #ifndef HEARTH_VMM_GMEM_H
 #define HEARTH_VMM_GMEM_H
 
@@ -19,34 +31,49 @@
 #define GMEM_ACC_READ 1u  /* part of a live mapping with PROT_READ or more */
 #define GMEM_ACC_WRITE 2u /* ... with PROT_WRITE */
 
+/* How user memory is paged (--guest-pages). */
+enum gmem_pages { GMEM_PAGES_4K, GMEM_PAGES_2M };
+
+#define GMEM_BLOCK_SIZE (2ULL << 20) /* a 2 MiB guest page */
+
 struct gmem {
-  uint8_t *host;        /* host mapping of all guest-physical memory */
-  uint64_t size;        /* bytes of guest-physical memory */
-  uint64_t next_free;   /* data pages: bump allocator upwards from here */
-  uint64_t table_floor; /* page-table pages: allocated downwards below this,
-                           so a mapping's data pages stay contiguous */
-  uint64_t pages_populated;
+  uint8_t *host;            /* host mapping of all guest-physical memory */
+  uint64_t size;            /* bytes of guest-physical memory */
+  uint64_t next_free;       /* data pages: bump allocator upwards from here */
+  uint64_t table_floor;     /* 4K mode: page tables allocated downwards below this,
+                               so a mapping's data pages stay contiguous */
+  uint64_t pages_populated; /* 4 KiB pages given a physical page (in blocks too) */
+  /* GMEM_PAGES_2M only (block_floor == size and block_bits NULL otherwise) */
+  uint64_t block_floor; /* 2 MiB blocks: allocated downwards below this */
+  uint64_t small_top;   /* host memory below is MADV_NOHUGEPAGE (4 KiB pages) */
+  uint64_t blocks_populated;
+  uint8_t *block_bits; /* software bits per guest-physical 4 KiB page */
 };
 
 /* Reserves `size` bytes (a multiple of 2 MiB, at least 4 MiB) of anonymous
  * host memory for the guest and builds an empty PML4. -EINVAL or -ENOMEM. */
 int gmem_init(struct gmem *m, uint64_t size);
+/* gmem_init with a paging mode; GMEM_PAGES_4K is what gmem_init does. */
+int gmem_init_paged(struct gmem *m, uint64_t size, enum gmem_pages pages);
 void gmem_fini(struct gmem *m);
 
 /* A fresh zeroed physical page; -ENOMEM when guest memory is exhausted. */
 int gmem_alloc_page(struct gmem *m, uint64_t *pa);
 
-/* Pages still available to the allocator. */
+/* 4 KiB pages still available to the allocator: those not yet handed out as
+ * a page, a page table or part of a block (pages of a block already given
+ * to the guest are not free, even when the guest never touched them). */
 uint64_t gmem_free_pages(const struct gmem *m);
 
 /* Host address of guest-physical `pa`; the caller guarantees pa < size. */
 static inline void *gmem_pa_host(const struct gmem *m, uint64_t pa) { return m->host + pa; }
 
-/* Gives every page of [va, va+len) (page-aligned) a present user PTE and sets
- * its access bits. Pages that already had one keep their physical page and
- * are zeroed when `zero_reused` (memory handed out again). -ENOMEM when
- * physical pages or page-table pages run out (already-populated pages stay,
- * harmlessly, with their old access bits). */
+/* Gives every page of [va, va+len) (page-aligned) a present user PTE (in
+ * 2M mode: a whole block for each new block reached, or a 4 KiB PTE in the
+ * first 2 MiB and when blocks run out) and sets its access bits. Pages that
+ * already had one keep their physical page and are zeroed when
+ * `zero_reused` (memory handed out again). -ENOMEM when physical pages or page-table pages run out
+ * (already-populated pages stay, harmlessly, with their old access bits). */
 int gmem_populate(struct gmem *m, uint64_t va, uint64_t len, unsigned access, bool zero_reused);
 
 /* Changes the access bits of the present pages in [va, va+len); pages with no
@@ -63,11 +90,13 @@ void gmem_release(struct gmem *m, uint64_t va, uint64_t len);
 int gmem_map_system_page(struct gmem *m, uint64_t va, bool user, bool write);
 
 /* Translates `va`: true with the physical address and access bits when the
- * page has a present PTE (whatever its access bits). */
+ * page has a present PTE or lies in a block (whatever its access bits: a
+ * block page never populated has none). */
 bool gmem_translate(const struct gmem *m, uint64_t va, uint64_t *pa, unsigned *access);
 
 /* Zeroes [pa, pa+len) of guest-physical memory, releasing host memory where
- * it can. Page-aligned. */
+ * it can (in 2M mode: whole blocks released, parts of a block memset, since
+ * releasing part of a host huge page splits it). Page-aligned. */
 void gmem_zero(struct gmem *m, uint64_t pa, uint64_t len);
 
 #endif

@@ -3,6 +3,7 @@
 #include "args.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +13,17 @@
 #define MIN_MEM_MIB 4
 #define MAX_MEM_MIB 65536
 #define DEFAULT_TMP_MIB 64
+#define DEFAULT_CODE_MIB 256
+#define DEFAULT_CODE_FILES 20000
 
 void args_usage(FILE *to) {
   fputs("usage: hearth-vmm [--mem MIB] [--root DIR] [--cwd PATH] [--env K=V]...\n"
         "                  [--timeout S] [--trace-syscalls[=FILE]] [--tmp-size MIB]\n"
         "                  [--no-rewrite] [--no-vdso] [--site-cache DIR|off] [--stats FILE]\n"
-        "                  [--guest-pages 4k|2m] [--verbose] -- PROGRAM [ARG]...\n"
+        "                  [--guest-pages 4k|2m] [--code-size MIB] [--code-files N]\n"
+        "                  [--vsock-cid CID] [--vsock-uds PATH] [--ready-fd FD]\n"
+        "                  [--image DIR --trust DIR [--state-dir DIR]]\n"
+        "                  [--verbose] -- PROGRAM [ARG]...\n"
         "Runs a static Linux x86-64 PROGRAM (a path inside --root) in a KVM microVM\n"
         "with no guest kernel.\n"
         "--site-cache: where the syscall sites of executable files are kept across\n"
@@ -25,7 +31,15 @@ void args_usage(FILE *to) {
         "--guest-pages: 4k (default) or 2m. 2m gives each 2 MiB of the program's\n"
         "address space a whole 2 MiB page on first touch: fewer, cheaper faults for\n"
         "programs that touch much memory (python starts ~30% faster), but several\n"
-        "MiB more host memory per VM; small programs gain nothing.\n",
+        "MiB more host memory per VM; small programs gain nothing.\n"
+        "--code-size/--code-files: caps of /code, the guest's writable in-memory\n"
+        "directory for function code (default 256 MiB, 20000 entries).\n"
+        "--vsock-uds PATH: the guest's AF_VSOCK sockets reach the host through Unix\n"
+        "sockets, Firecracker's way: the host connects to PATH and sends\n"
+        "'CONNECT <port>\\n'; a guest connecting to host port P reaches PATH_P.\n"
+        "--image DIR --trust DIR: run a signed image (verified, then unpacked once\n"
+        "into --state-dir's cache, default ./.hearth); PROGRAM defaults to its\n"
+        "entrypoint.\n",
         to);
 }
 
@@ -42,6 +56,14 @@ enum {
   OPT_TMP,
   OPT_SITE_CACHE,
   OPT_GUEST_PAGES,
+  OPT_CODE_SIZE,
+  OPT_CODE_FILES,
+  OPT_VSOCK_CID,
+  OPT_VSOCK_UDS,
+  OPT_READY_FD,
+  OPT_IMAGE,
+  OPT_TRUST,
+  OPT_STATE_DIR,
   OPT_VERSION
 };
 
@@ -58,6 +80,14 @@ static const struct option args_options[] = {
     {"tmp-size", required_argument, NULL, OPT_TMP},
     {"site-cache", required_argument, NULL, OPT_SITE_CACHE},
     {"guest-pages", required_argument, NULL, OPT_GUEST_PAGES},
+    {"code-size", required_argument, NULL, OPT_CODE_SIZE},
+    {"code-files", required_argument, NULL, OPT_CODE_FILES},
+    {"vsock-cid", required_argument, NULL, OPT_VSOCK_CID},
+    {"vsock-uds", required_argument, NULL, OPT_VSOCK_UDS},
+    {"ready-fd", required_argument, NULL, OPT_READY_FD},
+    {"image", required_argument, NULL, OPT_IMAGE},
+    {"trust", required_argument, NULL, OPT_TRUST},
+    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -137,6 +167,41 @@ static int args_option(int opt, struct vmm_args *a, int *nenv, char *err, int er
     else
       return snprintf(err, errlen, "--guest-pages: want 4k or 2m, got '%s'", optarg);
     return 0;
+  case OPT_CODE_SIZE:
+    if (!parse_mib(optarg, 1, 1 << 16, &mib))
+      return snprintf(err, errlen, "--code-size: want MiB, got '%s'", optarg);
+    a->cfg.code_max_bytes = (uint64_t)mib << 20;
+    return 0;
+  case OPT_CODE_FILES:
+    if (!parse_mib(optarg, 1, 1 << 20, &mib))
+      return snprintf(err, errlen, "--code-files: want a count, got '%s'", optarg);
+    a->cfg.code_max_entries = (uint64_t)mib;
+    return 0;
+  case OPT_VSOCK_CID:
+    /* 0-2 are the hypervisor, loopback and host; -1U is VMADDR_CID_ANY. */
+    if (!parse_mib(optarg, 3, 0xfffffffeL, &mib))
+      return snprintf(err, errlen, "--vsock-cid: want a CID from 3 up, got '%s'", optarg);
+    a->cfg.vsock_cid = (uint32_t)mib;
+    return 0;
+  case OPT_VSOCK_UDS:
+    if (!optarg[0] || strlen(optarg) >= 100) /* sun_path is 108, with "_PORT" to add */
+      return snprintf(err, errlen, "--vsock-uds: want a path under 100 bytes");
+    a->cfg.vsock_uds = optarg;
+    return 0;
+  case OPT_READY_FD:
+    if (!parse_mib(optarg, 0, 1 << 20, &mib) || fcntl((int)mib, F_GETFD) < 0)
+      return snprintf(err, errlen, "--ready-fd: want an open file descriptor, got '%s'", optarg);
+    a->cfg.ready_fd = (int)mib;
+    return 0;
+  case OPT_IMAGE:
+    a->cfg.image_dir = optarg;
+    return 0;
+  case OPT_TRUST:
+    a->cfg.trust_dir = optarg;
+    return 0;
+  case OPT_STATE_DIR:
+    a->cfg.state_dir = optarg;
+    return 0;
   case 'v':
     a->verbose = true;
     return 0;
@@ -164,6 +229,11 @@ enum args_result args_parse(int argc, char **argv, struct vmm_args *out, char *e
   out->cfg.mem_bytes = (uint64_t)DEFAULT_MEM_MIB << 20;
   out->cfg.tmp_max_bytes = (uint64_t)DEFAULT_TMP_MIB << 20;
   out->cfg.guest_pages = GMEM_PAGES_4K;
+  out->cfg.code_max_bytes = (uint64_t)DEFAULT_CODE_MIB << 20;
+  out->cfg.code_max_entries = DEFAULT_CODE_FILES;
+  out->cfg.vsock_cid = 3;
+  out->cfg.ready_fd = -1;
+  out->cfg.state_dir = ".hearth";
   int nenv = 0, opt;
   optind = 1;
   opterr = 0;
@@ -179,6 +249,21 @@ enum args_result args_parse(int argc, char **argv, struct vmm_args *out, char *e
     }
     if (args_option(opt, out, &nenv, err, errlen) > 0)
       return ARGS_ERROR;
+  }
+  if (out->cfg.image_dir && !out->cfg.trust_dir) {
+    snprintf(err, errlen, "--image needs --trust DIR (the directory of trusted *.pub keys)");
+    return ARGS_ERROR;
+  }
+  if (out->cfg.image_dir && out->cfg.root) {
+    snprintf(err, errlen, "--image and --root exclude each other: the image is the root");
+    return ARGS_ERROR;
+  }
+  /* With --image, PROGRAM defaults to the image's entrypoint. */
+  if (optind >= argc && out->cfg.image_dir) {
+    out->env_storage[nenv] = NULL;
+    out->cfg.env = out->env_storage;
+    out->cfg.argv = NULL;
+    return ARGS_RUN;
   }
   if (optind >= argc) {
     snprintf(err, errlen, "no PROGRAM given");

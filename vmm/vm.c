@@ -75,6 +75,8 @@ static int step_files(struct vm *vm) {
   struct vfs_config vc = {.host_root = vm->cfg->root,
                           .tmp_max_bytes = vm->cfg->tmp_max_bytes,
                           .tmp_max_entries = 0, /* the vfs default */
+                          .code_max_bytes = vm->cfg->code_max_bytes,
+                          .code_max_entries = vm->cfg->code_max_entries,
                           .exe_path = vm->cfg->argv[0],
                           .fds = &vm->fds,
                           .uid = PROC_GUEST_UID,

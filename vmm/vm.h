@@ -36,6 +36,21 @@ struct vm_config {
   const char *site_cache_dir;
   uint64_t tmp_max_bytes;
   enum gmem_pages guest_pages; /* --guest-pages: 4 KiB or 2 MiB user pages */
+  uint64_t code_max_bytes;     /* /code: file data cap (--code-size) */
+  uint64_t code_max_entries;   /* /code: files and directories (--code-files) */
+  /* vsock (net/vsock.h): the guest's CID, and the host Unix socket path of
+   * Firecracker's convention (NULL: the guest can listen and connect to
+   * itself only). */
+  uint32_t vsock_cid;
+  const char *vsock_uds;
+  /* --ready-fd: "ready\n" is written here (then closed) the first time the
+   * guest waits in accept() on a listening vsock socket; -1 for none. */
+  int ready_fd;
+  /* --image/--trust/--state-dir (vmm/image.h): a signed image verified and
+   * unpacked into the state dir's cache, used as the root. */
+  const char *image_dir;
+  const char *trust_dir;
+  const char *state_dir;
 };
 
 /* Why the VM stopped; turned into hearth-vmm's exit status. */

@@ -14,10 +14,19 @@
 #include "vfs_impl.h"
 #include "walk.h"
 
-const char *const vfs_mount_names[VFS_NMOUNTS + 1] = {"dev", "proc", "sys", "tmp", NULL};
+const char *const vfs_mount_names[VFS_NMOUNTS + 1] = {"dev", "proc", "sys", "tmp", "code", NULL};
 
 static int make_root(struct vfs *v, const char *host_root) {
   return host_root ? hostfs_root(host_root, &v->root) : synth_empty_root(v, &v->root);
+}
+
+/* /tmp and /code: each its own tmpfs with its own caps. */
+static int make_tmpfs(struct vfs *v, const char *name, struct tmpfs_config *tc, struct tmpfs **fs,
+                      struct vnode **out) {
+  int r = tmpfs_create(tc, v->root, name, fs);
+  if (r == 0)
+    *out = vnode_ref(tmpfs_root(*fs));
+  return r;
 }
 
 static int make_tmp(struct vfs *v, const struct vfs_config *cfg, struct vnode **out) {
@@ -29,10 +38,21 @@ static int make_tmp(struct vfs *v, const struct vfs_config *cfg, struct vnode **
       .dev = VFS_DEV_TMP,
       .mode = 01777,
   };
-  int r = tmpfs_create(&tc, v->root, "tmp", &v->tmp);
-  if (r == 0)
-    *out = vnode_ref(tmpfs_root(v->tmp));
-  return r;
+  return make_tmpfs(v, "tmp", &tc, &v->tmp, out);
+}
+
+/* /code belongs to the guest's user (hearth-init unpacks the function
+ * there); mode 0755 so the runtime it execs can read it whatever its uid. */
+static int make_code(struct vfs *v, const struct vfs_config *cfg, struct vnode **out) {
+  struct tmpfs_config tc = {
+      .max_bytes = cfg->code_max_bytes ? cfg->code_max_bytes : VFS_CODE_DEFAULT_BYTES,
+      .max_entries = cfg->code_max_entries ? cfg->code_max_entries : VFS_CODE_DEFAULT_ENTRIES,
+      .uid = cfg->uid,
+      .gid = cfg->gid,
+      .dev = VFS_DEV_CODE,
+      .mode = 0755,
+  };
+  return make_tmpfs(v, "code", &tc, &v->code, out);
 }
 
 static int make_mounts(struct vfs *v, const struct vfs_config *cfg) {
@@ -43,6 +63,8 @@ static int make_mounts(struct vfs *v, const struct vfs_config *cfg) {
     r = sysfs_root(v, v->root, "sys", &v->mounts[2].root);
   if (r == 0)
     r = make_tmp(v, cfg, &v->mounts[3].root);
+  if (r == 0)
+    r = make_code(v, cfg, &v->mounts[4].root);
   for (int i = 0; i < VFS_NMOUNTS; i++)
     v->mounts[i].name = vfs_mount_names[i];
   return r;
@@ -81,6 +103,7 @@ void vfs_destroy(struct vfs *v) {
   for (int i = 0; i < VFS_NMOUNTS; i++)
     vnode_unref(v->mounts[i].root);
   tmpfs_destroy(v->tmp);
+  tmpfs_destroy(v->code);
   vnode_unref(v->root);
   free(v->exe_path);
   free(v);

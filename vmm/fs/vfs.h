@@ -28,12 +28,16 @@ struct fdtable;
 
 #define VFS_TMP_DEFAULT_BYTES (64ull << 20)
 #define VFS_TMP_DEFAULT_ENTRIES 10000
+#define VFS_CODE_DEFAULT_BYTES (256ull << 20)
+#define VFS_CODE_DEFAULT_ENTRIES 20000
 
 struct vfs_config {
-  const char *host_root;    /* host directory shown as "/"; NULL: an empty tree */
-  uint64_t tmp_max_bytes;   /* /tmp file data; 0: VFS_TMP_DEFAULT_BYTES */
-  uint64_t tmp_max_entries; /* /tmp files and directories; 0: VFS_TMP_DEFAULT_ENTRIES */
-  const char *exe_path;     /* guest path of the program, for /proc/self/exe */
+  const char *host_root;     /* host directory shown as "/"; NULL: an empty tree */
+  uint64_t tmp_max_bytes;    /* /tmp file data; 0: VFS_TMP_DEFAULT_BYTES */
+  uint64_t tmp_max_entries;  /* /tmp files and directories; 0: VFS_TMP_DEFAULT_ENTRIES */
+  uint64_t code_max_bytes;   /* /code, likewise; 0: VFS_CODE_DEFAULT_BYTES */
+  uint64_t code_max_entries; /* 0: VFS_CODE_DEFAULT_ENTRIES */
+  const char *exe_path;      /* guest path of the program, for /proc/self/exe */
   /* The guest's descriptor table, listed by /proc/self/fd (vm->fds); NULL:
    * /proc/self/fd is empty. */
   const struct fdtable *fds;

@@ -12,12 +12,13 @@
 
 struct tmpfs;
 
-#define VFS_NMOUNTS 4
+#define VFS_NMOUNTS 5
 
 /* st_dev of the VMM's own filesystems: anonymous devices (major 0) with
  * minors high enough not to meet the host's. */
 #define VFS_DEV_EMPTY_ROOT makedev(0, 0xfffa0)
 #define VFS_DEV_TMP makedev(0, 0xfffa1)
+#define VFS_DEV_CODE makedev(0, 0xfffa6)
 #define VFS_DEV_DEV makedev(0, 0xfffa2)
 #define VFS_DEV_PROC makedev(0, 0xfffa3)
 #define VFS_DEV_PIPE makedev(0, 0xfffa4)
@@ -36,7 +37,8 @@ struct vfs {
   struct vnode *cwd;
   struct vfs_mount mounts[VFS_NMOUNTS];
   struct tmpfs *tmp;
-  char *exe_path; /* /proc/self/exe's target, or NULL */
+  struct tmpfs *code; /* /code: the function's files, written by hearth-init */
+  char *exe_path;     /* /proc/self/exe's target, or NULL */
   mode_t umask;
   const struct fdtable *fds; /* for /proc/self/fd; may be NULL */
   /* /proc/self/maps's generator (vfs_config), or NULL */

@@ -15,6 +15,18 @@ struct file *file_new(const struct file_ops *ops, int flags, void *priv) {
   return f;
 }
 
+int file_host_watch(struct file *f, short events, struct pollfd *out, int max) {
+  if (max <= 0)
+    return 0;
+  if (f->ops->host_watch)
+    return f->ops->host_watch(f, events, out, max);
+  int fd = f->ops->host_fd ? f->ops->host_fd(f) : -1;
+  if (fd < 0)
+    return 0;
+  out[0] = (struct pollfd){.fd = fd, .events = events};
+  return 1;
+}
+
 struct file *file_ref(struct file *f) {
   f->refs++;
   return f;

@@ -14,6 +14,7 @@
 #ifndef HEARTH_VMM_FILE_H
 #define HEARTH_VMM_FILE_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -37,9 +38,13 @@ struct file_ops {
   ssize_t (*getdents)(struct file *f, void *buf, size_t len);
   /* Readiness now, as poll(2) revents for `events`. NULL: always ready. */
   short (*poll)(struct file *f, short events);
-  /* A host fd whose readiness is this file's (stdio), or -1. Lets poll
-   * sleep in the host instead of spinning. */
+  /* A host fd whose readiness and data are this file's (stdio), or -1. */
   int (*host_fd)(struct file *f);
+  /* The host fds whose readiness can change this file's for `events`
+   * (vsock sockets: their Unix sockets, a listener's pending connections),
+   * at most `max` of them into out; returns how many. NULL: host_fd's. Lets
+   * every blocking call sleep in the host instead of spinning. */
+  int (*host_watch)(struct file *f, short events, struct pollfd *out, int max);
   long (*ioctl)(struct vm *vm, struct file *f, unsigned long cmd, uint64_t arg);
   int (*truncate)(struct file *f, off_t len);
   /* The canonical guest path (for /proc/self/fd and readlink); may be NULL. */
@@ -58,6 +63,13 @@ struct file {
   off_t pos;
   void *priv;
 };
+
+/* At most this many host fds per file in one wait. */
+#define FILE_WATCH_MAX 32
+
+/* The host fds to sleep on until f may be ready for events (host_watch,
+ * else host_fd): how many were written to out (at most max). */
+int file_host_watch(struct file *f, short events, struct pollfd *out, int max);
 
 /* A new description with one reference, or NULL on allocation failure. */
 struct file *file_new(const struct file_ops *ops, int flags, void *priv);

@@ -96,9 +96,9 @@ static ssize_t transfer_once(struct vm *vm, struct file *f, const struct seg *se
 }
 
 static int wait_ready(struct vm *vm, struct file *f, short events) {
-  int fd = f->ops->host_fd ? f->ops->host_fd(f) : -1;
-  struct pollfd p = {.fd = fd, .events = events};
-  int r = fs_wait(&p, fd >= 0 ? 1 : 0, NULL, &vm->timeout_fired);
+  struct pollfd p[FILE_WATCH_MAX];
+  int n = file_host_watch(f, events, p, FILE_WATCH_MAX);
+  int r = fs_wait(p, (nfds_t)n, NULL, &vm->timeout_fired);
   return r < 0 ? r : 0;
 }
 

@@ -23,6 +23,12 @@
 /* struct pollfd is the same on the host and the guest (x86-64 Linux). */
 _Static_assert(sizeof(struct pollfd) == 8, "struct pollfd is x86-64 Linux's");
 
+/* The host fds one wait sleeps on. */
+struct host_set {
+  struct pollfd *fds;
+  size_t cap;
+};
+
 #define POLL_ALWAYS_READY (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM)
 
 static short revents_of(struct vm *vm, const struct pollfd *p) {
@@ -45,21 +51,30 @@ static int scan(struct vm *vm, struct pollfd *fds, nfds_t n) {
   return count;
 }
 
-/* The host fds to sleep on for fds (into host, at most n). */
-static nfds_t host_watch(struct vm *vm, const struct pollfd *fds, nfds_t n, struct pollfd *host) {
-  nfds_t nh = 0;
+/* The host fds to sleep on for fds, into *host (grown as needed, capped
+ * at FILE_WATCH_MAX per guest fd). Returns how many, or -ENOMEM. */
+static long host_watch(struct vm *vm, const struct pollfd *fds, nfds_t n, struct host_set *hs) {
+  size_t nh = 0;
   for (nfds_t i = 0; i < n; i++) {
     struct file *f = fds[i].fd >= 0 ? fdtable_get(&vm->fds, fds[i].fd) : NULL;
-    int hfd = f && f->ops->host_fd ? f->ops->host_fd(f) : -1;
-    if (hfd >= 0)
-      host[nh++] = (struct pollfd){.fd = hfd, .events = fds[i].events};
+    if (!f)
+      continue;
+    if (hs->cap - nh < FILE_WATCH_MAX) {
+      size_t cap = hs->cap * 2 + FILE_WATCH_MAX;
+      struct pollfd *p = realloc(hs->fds, cap * sizeof *p);
+      if (!p)
+        return -ENOMEM;
+      hs->fds = p;
+      hs->cap = cap;
+    }
+    nh += (size_t)file_host_watch(f, fds[i].events, hs->fds + nh, FILE_WATCH_MAX);
   }
-  return nh;
+  return (long)nh;
 }
 
 /* Waits until something in fds is ready or the deadline (NULL: none)
  * passes. Returns the ready count, 0 on timeout, -EINTR when stopping. */
-static long poll_wait(struct vm *vm, struct pollfd *fds, nfds_t n, struct pollfd *host,
+static long poll_wait(struct vm *vm, struct pollfd *fds, nfds_t n, struct host_set *host,
                       const struct timespec *deadline) {
   for (;;) {
     int count = scan(vm, fds, n);
@@ -71,8 +86,10 @@ static long poll_wait(struct vm *vm, struct pollfd *fds, nfds_t n, struct pollfd
     clock_gettime(CLOCK_MONOTONIC, &now);
     if (deadline && ts_is_zero(left = ts_until(*deadline, now)))
       return 0;
-    int r =
-        fs_wait(host, host_watch(vm, fds, n, host), deadline ? &left : NULL, &vm->timeout_fired);
+    long nh = host_watch(vm, fds, n, host);
+    if (nh < 0)
+      return nh;
+    int r = fs_wait(host->fds, (nfds_t)nh, deadline ? &left : NULL, &vm->timeout_fired);
     if (r < 0)
       return r;
   }
@@ -84,7 +101,8 @@ static long do_poll(struct vm *vm, uint64_t gva, uint64_t nfds, const struct tim
   if (nfds > (uint64_t)vm->fds.limit)
     return -EINVAL;
   size_t bytes = nfds * sizeof(struct pollfd);
-  struct pollfd *fds = malloc(bytes ? 2 * bytes : 1), *host = fds + nfds;
+  struct pollfd *fds = malloc(bytes ? bytes : 1);
+  struct host_set host = {0};
   if (!fds)
     return -ENOMEM;
   long r = uaccess_copy_from(&vm->mem, fds, gva, bytes);
@@ -95,7 +113,7 @@ static long do_poll(struct vm *vm, uint64_t gva, uint64_t nfds, const struct tim
   if (r == 0 && timeout && ts_is_zero(*timeout))
     r = scan(vm, fds, nfds);
   else if (r == 0)
-    r = poll_wait(vm, fds, nfds, host, timeout ? &deadline : NULL);
+    r = poll_wait(vm, fds, nfds, &host, timeout ? &deadline : NULL);
   if (r >= 0 && uaccess_copy_to(&vm->mem, gva, fds, bytes) < 0)
     r = -EFAULT;
   if (timeout) {
@@ -104,6 +122,7 @@ static long do_poll(struct vm *vm, uint64_t gva, uint64_t nfds, const struct tim
     *left = ts_until(deadline, now);
   }
   free(fds);
+  free(host.fds);
   return r;
 }
 

@@ -334,8 +334,8 @@ static void listing_while_unlinking(void **state) {
 static void listing_the_empty_root_shows_the_mounts(void **state) {
   struct fixture *fx = *state;
   char out[512];
-  assert_int_equal(fst_listdir(fx->v, &fx->fds, "/", 4096, out, sizeof out), 6);
-  assert_string_equal(out, "./4 ../4 dev/4 proc/4 sys/4 tmp/4 ");
+  assert_int_equal(fst_listdir(fx->v, &fx->fds, "/", 4096, out, sizeof out), 7);
+  assert_string_equal(out, "./4 ../4 dev/4 proc/4 sys/4 tmp/4 code/4 ");
   assert_int_equal(open_err(fx, "/x", O_WRONLY | O_CREAT), -EROFS);
 }
 
@@ -351,8 +351,9 @@ static void listing_a_host_root_adds_the_mounts(void **state) {
   struct vfs *v = fst_vfs(top, &fds, 0, 0);
   char out[512];
   for (size_t bufsize = 32; bufsize <= 4096; bufsize *= 4) {
-    assert_int_equal(fst_listdir(v, &fds, "/", bufsize, out, sizeof out), 9);
+    assert_int_equal(fst_listdir(v, &fds, "/", bufsize, out, sizeof out), 10);
     assert_true(fst_listed(out, ".", DT_DIR) && fst_listed(out, "..", DT_DIR));
+    assert_true(fst_listed(out, "code", DT_DIR));
     assert_true(fst_listed(out, "dev", DT_DIR) && fst_listed(out, "proc", DT_DIR));
     assert_true(fst_listed(out, "sys", DT_DIR));
     assert_true(fst_listed(out, "tmp", DT_DIR) && fst_listed(out, "usr", DT_DIR));

@@ -1,0 +1,3 @@
+"""Imports fine but has no callable handle."""
+
+handle = "not a function"

@@ -1,0 +1,5 @@
+"""Does not compile."""
+
+
+def handle(event, context)
+    return event

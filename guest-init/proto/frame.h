@@ -14,6 +14,8 @@
 #define HF_CONTROL_MAX (64u << 10) /* JSON payload of a control frame */
 #define HF_DATA_MAX (256u << 10)   /* payload of one DATA frame */
 #define HF_INIT_PORT 52            /* hearth-init's vsock port */
+#define HF_STRING_MAX 4096u        /* a control JSON string, after unescaping */
+#define HF_ENV_MAX 256u            /* members of INVOKE's "env" */
 
 #define HF_RESPONSE_CAP_DEFAULT (6u << 20)
 #define HF_LOG_CAP_DEFAULT (1u << 20)

@@ -1,6 +1,8 @@
 /* frame_io.h - blocking frame I/O on a file descriptor (a vsock or Unix
  * stream socket), for hearth-init, the Python-less native path and the CLI.
- * Every read is bounded by the frame limits of frame.h; EINTR is retried. */
+ * Every read is bounded by the frame limits of frame.h; EINTR is retried.
+ * Writes use write/writev: a caller writing to a socket whose peer may go
+ * away ignores SIGPIPE (hearth-init does) to get -EPIPE instead. */
 #ifndef HEARTH_PROTO_FRAME_IO_H
 #define HEARTH_PROTO_FRAME_IO_H
 
@@ -28,7 +30,8 @@ int hf_read_exact(int fd, void *buf, size_t len);
  * is -EPROTO. */
 int hf_read_control(int fd, char *buf, size_t cap, struct hf_header *h);
 
-/* Sends an ERROR frame {"code":code,"message":message}; best effort. */
+/* Sends an ERROR frame {"code":code,"message":message}, the message cut
+ * (at a character boundary) to HF_STRING_MAX bytes; best effort. */
 void hf_send_error(int fd, const char *code, const char *message);
 
 #endif

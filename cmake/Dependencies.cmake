@@ -27,6 +27,20 @@ endif()
 add_library(hearth_crypto_static STATIC IMPORTED)
 set_target_properties(hearth_crypto_static PROPERTIES IMPORTED_LOCATION ${HEARTH_LIBCRYPTO_STATIC}
                       INTERFACE_INCLUDE_DIRECTORIES "${CRYPTO_INCLUDE_DIRS}")
+# hearth-vmm links libarchive's and libsodium's archives too: it only reads
+# tar (libarchive.so would load libxml2, ICU and libstdc++: ~1.8 ms per
+# start) and checks ed25519 signatures (images/CMakeLists.txt).
+find_library(HEARTH_LIBARCHIVE_STATIC NAMES libarchive.a HINTS ${ARCHIVE_LIBRARY_DIRS})
+find_library(HEARTH_LIBSODIUM_STATIC NAMES libsodium.a HINTS ${SODIUM_LIBRARY_DIRS})
+if(NOT HEARTH_LIBARCHIVE_STATIC OR NOT HEARTH_LIBSODIUM_STATIC)
+  message(FATAL_ERROR "libarchive.a or libsodium.a not found: apt-get install libarchive-dev libsodium-dev (or run scripts/deps.sh)")
+endif()
+add_library(hearth_archive_static STATIC IMPORTED)
+set_target_properties(hearth_archive_static PROPERTIES IMPORTED_LOCATION ${HEARTH_LIBARCHIVE_STATIC}
+                      INTERFACE_INCLUDE_DIRECTORIES "${ARCHIVE_INCLUDE_DIRS}")
+add_library(hearth_sodium_static STATIC IMPORTED)
+set_target_properties(hearth_sodium_static PROPERTIES IMPORTED_LOCATION ${HEARTH_LIBSODIUM_STATIC}
+                      INTERFACE_INCLUDE_DIRECTORIES "${SODIUM_INCLUDE_DIRS}")
 hearth_pkg(CMOCKA cmocka libcmocka-dev)
 
 # Zydis ships CMake package files, not a pkg-config file.

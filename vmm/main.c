@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "image.h"
 #include "log.h"
 #include "run.h"
 #include "vm.h"
@@ -170,7 +171,13 @@ int main(int argc, char **argv) {
       return EXIT_HEARTH_FAILED;
     }
   }
+  /* --image: verified (and unpacked once) before any KVM work. */
+  static struct vmm_image image;
+  if (a.cfg.image_dir && vmm_image_prepare(&a.cfg, &image) < 0)
+    return EXIT_HEARTH_FAILED;
   int status = run_vm(&a);
+  if (a.cfg.image_dir)
+    vmm_image_release(&image);
   if (a.cfg.trace && a.cfg.trace != stderr)
     fclose(a.cfg.trace);
   return status;

@@ -45,7 +45,9 @@ static void run_syscall(struct vm *vm, bool via_lstar) {
   if (vm->stop != VM_RUNNING)
     return;
   r->rax = (uint64_t)ret;
-  if (nr != SYS_rt_sigreturn || !vm->sig.frame_restored) {
+  if (vm->regs_replaced) {
+    vm->regs_replaced = false; /* execve: a new program's first instruction */
+  } else if (nr != SYS_rt_sigreturn || !vm->sig.frame_restored) {
     /* A good rt_sigreturn restored every register itself; a bad one forced
      * SIGSEGV and returns like any call. */
     r->rcx = ret_rip;

@@ -14,22 +14,29 @@
 #include "kernel/file.h"
 #include "kernel/proc.h"
 #include "kernel/proc_maps.h"
+#include "kernel/stdio_frame.h"
 #include "kvm/cpu.h"
 #include "loader/load.h"
 #include "loader/sitecache.h"
 #include "log.h"
+#include "net/vsock.h"
 
 void vm_stop_exit(struct vm *vm, int status) {
   vm->stop = VM_STOP_EXIT;
   vm->stop_value = status & 0xff;
+  stdio_frame_finish(vm); /* framed stdio: END, END, RESULT */
 }
 
 void vm_stop_signal(struct vm *vm, int sig) {
   vm->stop = VM_STOP_SIGNAL;
   vm->stop_value = sig;
+  stdio_frame_finish(vm);
 }
 
-void vm_stop_error(struct vm *vm) { vm->stop = VM_STOP_ERROR; }
+void vm_stop_error(struct vm *vm) {
+  vm->stop = VM_STOP_ERROR;
+  stdio_frame_finish(vm);
+}
 
 int vm_exit_status(const struct vm *vm) {
   switch (vm->stop) {
@@ -135,6 +142,7 @@ static const struct vm_step {
   enum vm_lane lane;
 } vm_steps[] = {
     {"guest memory", step_memory, undo_memory, LANE_MAIN},
+    {"vsock", vsock_init, vsock_fini, LANE_MAIN}, /* its sockets are closed with the files */
     {"files", step_files, undo_files, LANE_LOADER},
     {"program", step_program, undo_program, LANE_LOADER},
     {"kvm", step_kvm, undo_kvm, LANE_MAIN},
@@ -228,4 +236,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const char **failed_st
   return rc;
 }
 
-void vm_destroy(struct vm *vm) { vm_undo_done(vm); }
+void vm_destroy(struct vm *vm) {
+  stdio_frame_finish(vm); /* a timeout's (no-op when already finished) */
+  vm_undo_done(vm);
+}

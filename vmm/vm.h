@@ -20,6 +20,7 @@
 
 struct vfs;
 struct sitecache;
+struct vsock_state;
 
 struct vm_config {
   uint64_t mem_bytes;
@@ -93,11 +94,15 @@ struct vm {
   struct vm_proc proc;
   struct vm_stats stats;
   struct vdso_state vdso; /* the guest vDSO and its clock (vdso/vdso.h) */
+  struct vsock_state *vsock; /* AF_VSOCK sockets and the host bridge (net/vsock.h) */
   /* The syscall sites of files mapped executable (loader/sitecache.h),
    * made on first use. */
   struct sitecache *sitecache;
   struct load_result start; /* where the program starts */
   unsigned steps_done;      /* bit i: vm_create's step i succeeded */
+  /* Set by a system call that replaced every register (execve): the run
+   * loop must not apply the usual system call return. */
+  bool regs_replaced;
   enum vm_stop stop;
   int stop_value; /* exit status or signal number */
   volatile sig_atomic_t timeout_fired;

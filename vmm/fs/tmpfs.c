@@ -1,5 +1,6 @@
 /* tmpfs.c - the tree of the in-memory filesystem: nodes, directory entries,
- * the caps, and the vnode ops (lookup, create, mkdir, unlink, rename). */
+ * the caps, and the vnode ops (lookup, create, mkdir, symlink, readlink,
+ * unlink, rename). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -55,6 +56,9 @@ static void tmpfs_release(struct vnode *vn) {
   if (S_ISREG(vn->type)) {
     fs->bytes -= n->file.size;
     free(n->file.data);
+  } else if (S_ISLNK(vn->type)) {
+    fs->bytes -= n->link.len;
+    free(n->link.target);
   }
   if (n != fs->root)
     fs->entries--;
@@ -177,6 +181,42 @@ static int tmpfs_mkdir(struct vnode *dir, const char *name, mode_t mode) {
   return dir_add(dir, name, S_IFDIR | (mode & 07777), &n);
 }
 
+/* The target is kept as given, resolved only when a walk follows it; its
+ * bytes count against the byte cap so links cannot hold unbounded memory. */
+static int tmpfs_symlink(struct vnode *dirvn, const char *name, const char *target) {
+  struct tmpfs_node *dir = tmpfs_node(dirvn), *n;
+  struct tmpfs *fs = dir->fs;
+  size_t len = strlen(target);
+  if (removed(dir))
+    return -ENOENT;
+  if (dir_find(dir, name))
+    return -EEXIST;
+  if (len > fs->cfg.max_bytes - fs->bytes)
+    return -ENOSPC;
+  char *copy = malloc(len);
+  if (!copy)
+    return -ENOMEM;
+  memcpy(copy, target, len);
+  int r = dir_add(dirvn, name, S_IFLNK | 0777, &n);
+  if (r < 0) {
+    free(copy);
+    return r;
+  }
+  n->link.target = copy;
+  n->link.len = len;
+  fs->bytes += len;
+  return 0;
+}
+
+static ssize_t tmpfs_readlink(struct vnode *vn, char *buf, size_t len) {
+  struct tmpfs_node *n = tmpfs_node(vn);
+  if (!S_ISLNK(vn->type))
+    return -EINVAL;
+  size_t k = n->link.len < len ? n->link.len : len;
+  memcpy(buf, n->link.target, k);
+  return (ssize_t)k;
+}
+
 static int tmpfs_unlink(struct vnode *dirvn, const char *name, bool rmdir) {
   struct tmpfs_node *dir = tmpfs_node(dirvn);
   struct tmpfs_dirent *e = dir_find(dir, name);
@@ -253,6 +293,9 @@ int tmpfs_node_stat(struct tmpfs_node *n, struct stat *st) {
   if (S_ISDIR(n->vn.type)) {
     st->st_nlink = removed(n) ? 0 : 2 + n->dir.subdirs;
     st->st_size = (off_t)(n->dir.count + 2) * TMPFS_DIR_ENTRY_SIZE;
+  } else if (S_ISLNK(n->vn.type)) {
+    st->st_nlink = removed(n) ? 0 : 1;
+    st->st_size = (off_t)n->link.len;
   } else {
     st->st_nlink = removed(n) ? 0 : 1;
     st->st_size = (off_t)n->file.size;
@@ -285,6 +328,8 @@ static int tmpfs_open(struct vnode *vn, int flags, struct file **out) {
   struct tmpfs_node *n = tmpfs_node(vn);
   if (S_ISDIR(vn->type))
     return tmpfs_open_dir(n, flags, out);
+  if (S_ISLNK(vn->type))
+    return -ELOOP; /* never reached: opening goes through the link or stops */
   if ((flags & O_TRUNC) && n->file.size > 0) {
     int r = tmpfs_resize(n, 0);
     if (r < 0)
@@ -328,6 +373,8 @@ static const struct vnode_ops tmpfs_ops = {
     .access = tmpfs_access,
     .create = tmpfs_create_op,
     .mkdir = tmpfs_mkdir,
+    .symlink = tmpfs_symlink,
+    .readlink = tmpfs_readlink,
     .unlink = tmpfs_unlink,
     .rename = tmpfs_rename,
     .release = tmpfs_release,

@@ -1,6 +1,7 @@
 /* tmpfs.h - the guest's writable in-memory filesystem (mounted at /tmp),
  * bounded in bytes of file data and in number of entries: creating past
- * either cap is -ENOSPC. Files have no holes and no hard links. */
+ * either cap is -ENOSPC (a symlink's target counts as bytes). Files have no
+ * holes and no hard links. */
 #ifndef HEARTH_VMM_FS_TMPFS_H
 #define HEARTH_VMM_FS_TMPFS_H
 
@@ -11,8 +12,8 @@ struct tmpfs;
 struct vnode;
 
 struct tmpfs_config {
-  uint64_t max_bytes;   /* file data, all files together */
-  uint64_t max_entries; /* files and directories, the root excluded */
+  uint64_t max_bytes;   /* file data and symlink targets, all together */
+  uint64_t max_entries; /* files, directories and symlinks, the root excluded */
   uid_t uid;            /* owner of everything created (the guest's) */
   gid_t gid;
   dev_t dev;   /* st_dev of its files */

@@ -4,7 +4,9 @@
  * Each node is its own vnode (one per file: no hard links), so renames move
  * it and everyone holding it sees its new place. A directory entry holds
  * the node's "link" reference and the node a reference on its directory;
- * unlinking drops both, so the tree has no cycles once detached. */
+ * unlinking drops both, so the tree has no cycles once detached. Symlinks
+ * keep their target in the node; its bytes count against the byte cap, the
+ * link against the entry cap. */
 #ifndef HEARTH_VMM_FS_TMPFS_IMPL_H
 #define HEARTH_VMM_FS_TMPFS_IMPL_H
 
@@ -46,6 +48,10 @@ struct tmpfs_node {
       unsigned char *data;
       size_t size, cap;
     } file;
+    struct {
+      char *target; /* not NUL-terminated */
+      size_t len;
+    } link;
     struct {
       struct tmpfs_dirent *head, *tail;
       uint64_t next_cookie;

@@ -1,5 +1,6 @@
 /* vfs.h - the guest's file namespace: the read-only image tree (--root), a
- * writable in-memory /tmp (capped in bytes and entries: -ENOSPC), /dev
+ * writable in-memory /tmp and /code (capped in bytes and entries: -ENOSPC;
+ * files, directories and symlinks, no hard links), /dev
  * (null, zero, random, urandom; stdin, stdout, stderr and fd as links into
  * /proc/self/fd), /proc/self (exe, fd/, maps), /sys (the CPU lists of
  * /sys/devices/system/cpu: one CPU), all resolved component by
@@ -83,9 +84,21 @@ int vfs_faccessat(struct vfs *v, const struct fdtable *fds, int dirfd, const cha
  * len); -EINVAL for what is not a symlink. */
 ssize_t vfs_readlinkat(struct vfs *v, const struct fdtable *fds, int dirfd, const char *path,
                        char *buf, size_t len);
-/* mkdirat(2), unlinkat(2) (flags: AT_REMOVEDIR): only /tmp changes. */
+/* mkdirat(2), unlinkat(2) (flags: AT_REMOVEDIR): only /tmp and /code change. */
 int vfs_mkdirat(struct vfs *v, const struct fdtable *fds, int dirfd, const char *path, mode_t mode);
 int vfs_unlinkat(struct vfs *v, const struct fdtable *fds, int dirfd, const char *path, int flags);
+/* symlinkat(2): a link at `path` holding `target` (stored as given, never
+ * resolved here; "" is -ENOENT). Only /tmp and /code take links (-EROFS
+ * elsewhere); an existing name is -EEXIST; the target counts against the
+ * mount's byte cap and the link against its entry cap (-ENOSPC). */
+int vfs_symlinkat(struct vfs *v, const struct fdtable *fds, const char *target, int dirfd,
+                  const char *path);
+/* linkat(2) (flags: AT_SYMLINK_FOLLOW, AT_EMPTY_PATH): hearth's filesystems
+ * have no hard links, so once both paths check out as Linux checks them
+ * (-ENOENT, -EEXIST, -EXDEV, -EROFS) the answer is -EPERM, what Linux gives
+ * for a filesystem that cannot link. */
+int vfs_linkat(struct vfs *v, const struct fdtable *fds, int olddirfd, const char *oldpath,
+               int newdirfd, const char *newpath, int flags);
 int vfs_renameat(struct vfs *v, const struct fdtable *fds, int olddirfd, const char *oldpath,
                  int newdirfd, const char *newpath);
 /* renameat2(2): flags RENAME_NOREPLACE (RENAME_EXCHANGE and RENAME_WHITEOUT

@@ -41,6 +41,9 @@ struct vnode_ops {
    * umask already applied; create returns the new node in *out. */
   int (*create)(struct vnode *dir, const char *name, mode_t mode, struct vnode **out);
   int (*mkdir)(struct vnode *dir, const char *name, mode_t mode);
+  /* A symbolic link `name` in `dir` holding `target` (non-empty, shorter
+   * than PATH_MAX, checked by the caller), stored as given. */
+  int (*symlink)(struct vnode *dir, const char *name, const char *target);
   int (*unlink)(struct vnode *dir, const char *name, bool rmdir);
   int (*rename)(struct vnode *odir, const char *oname, struct vnode *ndir, const char *nname,
                 unsigned flags);

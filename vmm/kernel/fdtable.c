@@ -88,6 +88,12 @@ int fdtable_close(struct fdtable *t, int fd) {
   return 0;
 }
 
+void fdtable_close_on_exec(struct fdtable *t) {
+  for (int fd = 0; fd < t->cap; fd++)
+    if (t->slots[fd].file && t->slots[fd].cloexec)
+      fdtable_close(t, fd);
+}
+
 int fdtable_get_cloexec(const struct fdtable *t, int fd) {
   return fdtable_get(t, fd) ? t->slots[fd].cloexec : -EBADF;
 }

@@ -32,6 +32,8 @@ int fdtable_install_at(struct fdtable *t, int fd, struct file *f, bool cloexec);
 /* The description behind fd (borrowed: valid until the next close), or NULL. */
 struct file *fdtable_get(const struct fdtable *t, int fd);
 int fdtable_close(struct fdtable *t, int fd); /* 0 or -EBADF */
+/* execve: closes every descriptor marked close-on-exec. */
+void fdtable_close_on_exec(struct fdtable *t);
 int fdtable_get_cloexec(const struct fdtable *t, int fd);
 int fdtable_set_cloexec(struct fdtable *t, int fd, bool on);
 /* Number of open descriptors, and the highest one + 1. */

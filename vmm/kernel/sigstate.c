@@ -19,6 +19,16 @@ void sig_state_init(struct sig_state *s) {
   s->altstack_flags = GUEST_SS_DISABLE;
 }
 
+void sig_state_exec(struct sig_state *s) {
+  for (int sig = 1; sig <= GUEST_NSIG; sig++) {
+    struct guest_sigaction *a = &s->action[sig];
+    bool ignored = a->handler == 1; /* SIG_IGN */
+    *a = (struct guest_sigaction){.handler = ignored ? 1 : 0};
+  }
+  sig_altstack_reset(s);
+  s->frame_restored = false;
+}
+
 enum sig_default sig_default_action(int sig) {
   switch (sig) {
   case SIGQUIT:

@@ -109,6 +109,9 @@ static inline uint64_t sig_bit(int sig) { return 1ULL << (sig - 1); }
 
 /* No handlers, nothing blocked or pending, no alternate stack. */
 void sig_state_init(struct sig_state *s);
+/* What execve keeps: the blocked mask, pending signals and ignored
+ * dispositions; handlers go back to SIG_DFL and the alternate stack goes. */
+void sig_state_exec(struct sig_state *s);
 
 /* The default action of signal sig (1..64). */
 enum sig_default sig_default_action(int sig);

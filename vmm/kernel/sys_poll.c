@@ -1,10 +1,11 @@
 /* sys_poll.c - poll and ppoll. Readiness comes from each description's
  * poll op (none: always ready, as Linux's regular files). When nothing is
- * ready the vCPU thread sleeps in the host on the descriptions that have a
- * host fd (stdio), with the timeout; the others (pipes, files in memory)
- * can only change by the guest's own hand, which is stopped while it waits,
- * so they need no watching. The sleep ends early, with -EINTR, when the VM
- * is being stopped (fs/wait.h). */
+ * ready the vCPU thread sleeps in the host on the host fds the descriptions
+ * name (file_host_watch: stdio, vsock sockets, epolls holding them), with
+ * the timeout; the others (pipes, files in memory) can only change by the
+ * guest's own hand, which is stopped while it waits, so they need no
+ * watching. The sleep ends early, with -EINTR, when the VM is being stopped
+ * (fs/wait.h). ppoll's signal mask: kernel/wait_sigmask.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -17,6 +18,7 @@
 #include "kernel/file.h"
 #include "kernel/syscalls.h"
 #include "kernel/timespec.h"
+#include "kernel/wait_sigmask.h"
 #include "mem/uaccess.h"
 #include "vm.h"
 
@@ -72,14 +74,31 @@ static long host_watch(struct vm *vm, const struct pollfd *fds, nfds_t n, struct
   return (long)nh;
 }
 
+/* Linux's ppoll ends with -EINTR once nothing is ready and a signal its
+ * mask lets through is pending; one that would only be ignored restarts the
+ * call unseen (-ERESTARTNOHAND), so it is thrown away and the wait goes on. */
+static long signals_end_wait(struct vm *vm, const struct wait_sigmask *mask) {
+  uint64_t sigs = wait_sigmask_ready(vm, mask);
+  uint64_t acting = wait_sigmask_acting(vm, sigs);
+  wait_sigmask_discard(vm, sigs & ~acting);
+  if (!acting)
+    return 0;
+  wait_sigmask_deliver(vm, acting);
+  return -EINTR;
+}
+
 /* Waits until something in fds is ready or the deadline (NULL: none)
- * passes. Returns the ready count, 0 on timeout, -EINTR when stopping. */
+ * passes; once when `once`. Returns the ready count, 0 on timeout, -EINTR
+ * when stopping or for a signal the mask lets through. */
 static long poll_wait(struct vm *vm, struct pollfd *fds, nfds_t n, struct host_set *host,
-                      const struct timespec *deadline) {
+                      const struct timespec *deadline, bool once, const struct wait_sigmask *mask) {
   for (;;) {
     int count = scan(vm, fds, n);
     if (count > 0)
       return count;
+    long r = signals_end_wait(vm, mask);
+    if (r < 0 || once)
+      return r;
     if (vm->timeout_fired || vm->stop != VM_RUNNING)
       return -EINTR;
     struct timespec now, left;
@@ -89,7 +108,7 @@ static long poll_wait(struct vm *vm, struct pollfd *fds, nfds_t n, struct host_s
     long nh = host_watch(vm, fds, n, host);
     if (nh < 0)
       return nh;
-    int r = fs_wait(host->fds, (nfds_t)nh, deadline ? &left : NULL, &vm->timeout_fired);
+    r = fs_wait(host->fds, (nfds_t)nh, deadline ? &left : NULL, &vm->timeout_fired);
     if (r < 0)
       return r;
   }
@@ -97,7 +116,7 @@ static long poll_wait(struct vm *vm, struct pollfd *fds, nfds_t n, struct host_s
 
 /* timeout NULL: wait for ever. *left gets the time not slept. */
 static long do_poll(struct vm *vm, uint64_t gva, uint64_t nfds, const struct timespec *timeout,
-                    struct timespec *left) {
+                    struct timespec *left, const struct wait_sigmask *mask) {
   if (nfds > (uint64_t)vm->fds.limit)
     return -EINVAL;
   size_t bytes = nfds * sizeof(struct pollfd);
@@ -110,10 +129,9 @@ static long do_poll(struct vm *vm, uint64_t gva, uint64_t nfds, const struct tim
   clock_gettime(CLOCK_MONOTONIC, &start);
   if (timeout)
     deadline = ts_add(start, *timeout);
-  if (r == 0 && timeout && ts_is_zero(*timeout))
-    r = scan(vm, fds, nfds);
-  else if (r == 0)
-    r = poll_wait(vm, fds, nfds, &host, timeout ? &deadline : NULL);
+  if (r == 0)
+    r = poll_wait(vm, fds, nfds, &host, timeout ? &deadline : NULL, timeout && ts_is_zero(*timeout),
+                  mask);
   if (r >= 0 && uaccess_copy_to(&vm->mem, gva, fds, bytes) < 0)
     r = -EFAULT;
   if (timeout) {
@@ -129,19 +147,8 @@ static long do_poll(struct vm *vm, uint64_t gva, uint64_t nfds, const struct tim
 long sys_poll(struct vm *vm, const uint64_t *a) {
   int ms = (int)a[2];
   struct timespec timeout = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000}, left;
-  return do_poll(vm, a[0], (uint32_t)a[1], ms < 0 ? NULL : &timeout, &left);
-}
-
-/* The signal mask ppoll installs for the wait is checked and then not
- * needed: the guest is one thread and signals reach it only from its own
- * system calls, never while it waits here. */
-static long check_sigmask(struct vm *vm, uint64_t gva, uint64_t size) {
-  uint64_t mask;
-  if (!gva)
-    return 0;
-  if (size != sizeof mask)
-    return -EINVAL;
-  return uaccess_copy_from(&vm->mem, &mask, gva, sizeof mask);
+  struct wait_sigmask none = {0};
+  return do_poll(vm, a[0], (uint32_t)a[1], ms < 0 ? NULL : &timeout, &left, &none);
 }
 
 long sys_ppoll(struct vm *vm, const uint64_t *a) {
@@ -154,10 +161,11 @@ long sys_ppoll(struct vm *vm, const uint64_t *a) {
       return -EINVAL;
     timeout = ts_from_guest(&gts);
   }
-  long r = check_sigmask(vm, a[3], a[4]);
+  struct wait_sigmask mask;
+  long r = wait_sigmask_get(vm, a[3], a[4], &mask);
   if (r < 0)
     return r;
-  r = do_poll(vm, a[0], (uint32_t)a[1], a[2] ? &timeout : NULL, &left);
+  r = do_poll(vm, a[0], (uint32_t)a[1], a[2] ? &timeout : NULL, &left, &mask);
   if (a[2] && r != -EFAULT) { /* Linux reports the time left; a read-only timespec is fine */
     gts = ts_to_guest(left);
     uaccess_copy_to(&vm->mem, a[2], &gts, sizeof gts);

@@ -21,8 +21,15 @@ sys_fn sys_read, sys_write, sys_readv, sys_writev, sys_pread64, sys_pwrite64, sy
     sys_fcntl, sys_dup, sys_dup2, sys_dup3, sys_pipe, sys_pipe2, sys_umask, sys_ftruncate,
     sys_fsync, sys_fdatasync;
 
+/* sys_link.c: symbolic links (hard links are -EPERM) */
+sys_fn sys_symlink, sys_symlinkat, sys_link, sys_linkat;
+
 /* sys_poll.c: readiness */
 sys_fn sys_poll, sys_ppoll;
+
+/* sys_epoll.c: epoll instances */
+sys_fn sys_epoll_create, sys_epoll_create1, sys_epoll_ctl, sys_epoll_wait, sys_epoll_pwait,
+    sys_epoll_pwait2;
 
 /* sys_mm.c: memory */
 sys_fn sys_brk, sys_mmap, sys_munmap, sys_mprotect, sys_mremap, sys_madvise;
@@ -38,9 +45,12 @@ sys_fn sys_clock_gettime, sys_clock_getres, sys_gettimeofday, sys_time, sys_nano
     sys_clock_nanosleep;
 
 /* sys_net.c: sockets */
-sys_fn sys_socket, sys_socketpair;
+sys_fn sys_socket, sys_socketpair, sys_bind, sys_listen, sys_accept, sys_accept4, sys_connect,
+    sys_getsockname, sys_getpeername, sys_shutdown, sys_setsockopt, sys_getsockopt, sys_sendto,
+    sys_recvfrom, sys_sendmsg, sys_recvmsg;
 
 /* sys_signal.c: signals */
+sys_fn sys_execve;
 sys_fn sys_rt_sigaction, sys_rt_sigprocmask, sys_rt_sigpending, sys_rt_sigreturn, sys_sigaltstack,
     sys_kill, sys_tkill, sys_tgkill;
 

@@ -183,8 +183,13 @@ static int place_brk(struct vm *vm, const struct elf_placed *exe) {
   return 0;
 }
 
+struct load_args {
+  const char *path;
+  char *const *argv, *const *env;
+};
+
 static int write_stack(struct vm *vm, const struct elf_info *info, const struct elf_placed *exe,
-                       uint64_t interp_base, const char *execfn, uint64_t *sp) {
+                       uint64_t interp_base, const struct load_args *la, uint64_t *sp) {
   struct stack_auxv aux = {
       .phdr = exe->phdr,
       .phent = ELF_PHENT_SIZE,
@@ -201,10 +206,10 @@ static int write_stack(struct vm *vm, const struct elf_info *info, const struct 
   };
   struct stack_image img;
   uint64_t size = vm->mm.stack_top - vm->mm.stack_bottom;
-  int err = stack_build(vm->mm.stack_top, vm->cfg->argv, vm->cfg->env, execfn, vm->proc.random,
-                        &aux, (size_t)(size / 4), &img);
+  int err = stack_build(vm->mm.stack_top, la->argv, la->env, la->path, vm->proc.random, &aux,
+                        (size_t)(size / 4), &img);
   if (err == -E2BIG)
-    vlog(VLOG_ERROR, "%s: arguments and environment too large for the stack", execfn);
+    vlog(VLOG_ERROR, "%s: arguments and environment too large for the stack", la->path);
   if (err)
     return err;
   err = uaccess_copy_to(&vm->mem, img.sp, img.bytes, img.len);
@@ -228,6 +233,12 @@ int load_program(struct vm *vm, struct load_result *out) {
     vlog(VLOG_ERROR, "loader: no program given");
     return -ENOENT;
   }
+  return load_program_args(vm, path, vm->cfg->argv, vm->cfg->env, out);
+}
+
+int load_program_args(struct vm *vm, const char *path, char *const *argv, char *const *env,
+                      struct load_result *out) {
+  struct load_args la = {.path = path, .argv = argv, .env = env};
   struct load_file lf;
   int err = load_file_open(vm, path, &lf);
   if (err)
@@ -249,7 +260,7 @@ int load_program(struct vm *vm, struct load_result *out) {
   if (!err)
     err = vdso_map(vm);
   if (!err)
-    err = write_stack(vm, &info, &exe, interp.start, path, &out->sp);
+    err = write_stack(vm, &info, &exe, interp.start, &la, &out->sp);
   if (!err)
     err = set_exe(vm, path);
   if (!err)

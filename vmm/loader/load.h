@@ -23,4 +23,9 @@ struct load_result {
  * whole. */
 int load_program(struct vm *vm, struct load_result *out);
 
+/* load_program for `path` with the given argv and env (NULL-terminated),
+ * into an address space with no mappings: the VM start and execve. */
+int load_program_args(struct vm *vm, const char *path, char *const *argv, char *const *env,
+                      struct load_result *out);
+
 #endif

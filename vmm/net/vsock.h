@@ -8,6 +8,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <time.h>
 
 struct vm;
 struct file;
@@ -27,5 +30,66 @@ bool file_is_vsock(const struct file *f);
  * a vsock socket. Framed stdio (kernel/stdio_frame.h) reads and writes
  * through it directly. */
 int vsock_file_stream_fd(struct file *f);
+
+/* --- the socket calls (kernel/sys_net.c), on a description for which
+ * file_is_vsock() holds. None of them blocks: -EAGAIN means "would block",
+ * and the caller sleeps on file_host_watch(f, ...) unless non-blocking.
+ * Connections stream through host kernel sockets (the guest's buffers are
+ * read and written in place), so the VMM holds no payload. --- */
+
+/* A vsock address (struct sockaddr_vm without its framing). */
+struct vsock_addr {
+  uint32_t cid, port;
+};
+
+/* Per-VM caps. Sockets: socket() answers -ENFILE past it. Connections
+ * (sockets with a host stream: connected, accepted or waiting in an accept
+ * queue): past it connect() answers -ENOBUFS and host connections wait in
+ * the bridge's listen queue. Backlog: an accept queue's longest. Pending:
+ * host connections still sending their CONNECT line; more are closed. */
+#define VSOCK_SOCKETS_MAX 1024
+#define VSOCK_CONNS_MAX 256
+#define VSOCK_BACKLOG_MAX 128
+#define VSOCK_PENDING_MAX 16
+
+/* bind(): CID any, local (1) or the VM's own (else -EADDRNOTAVAIL); port
+ * VMADDR_PORT_ANY picks a free one from 1024 up; -EADDRINUSE; -EINVAL when
+ * already bound. Ports below 1024 are not privileged: the guest program is
+ * the VM's only one (hearth-init listens on 52). */
+long vsock_bind(struct file *f, struct vsock_addr addr);
+/* listen(): -EINVAL unless bound and unconnected; backlog capped. */
+long vsock_listen(struct file *f, int backlog);
+/* accept(): the oldest queued connection as a new description (O_RDWR |
+ * (flags & O_NONBLOCK)) and its peer, -EAGAIN when none, -EINVAL when f is
+ * not listening. Finished host handshakes are queued first. */
+long vsock_accept(struct file *f, int flags, struct file **out, struct vsock_addr *peer);
+/* connect(), always completed at once, O_NONBLOCK or not (both ends are
+ * ours, or a host Unix socket whose connect() does not wait): CID 2 is the
+ * host through cfg->vsock_uds + "_<port>"; the VM's own CID and 1 reach its
+ * own listeners. -ECONNREFUSED when nothing listens (or the host path is
+ * missing, refuses, has a full backlog, or is too long), -ENETUNREACH for
+ * other CIDs, -EISCONN, -EINVAL on a listener, -ENOBUFS past the cap. */
+long vsock_connect(struct file *f, struct vsock_addr addr);
+/* shutdown(how): SHUT_RD, SHUT_WR or SHUT_RDWR; -ENOTCONN unless connected. */
+long vsock_shutdown(struct file *f, int how);
+/* getsockname() (peer false) / getpeername() (-ENOTCONN unless connected). */
+long vsock_name(struct file *f, bool peer, struct vsock_addr *out);
+
+/* One non-blocking step of recv/send into/from host iovecs (MSG_PEEK is the
+ * only flag recv takes): bytes, 0 at end of stream, -EAGAIN, -ENOTCONN,
+ * -EPIPE (the caller raises SIGPIPE unless MSG_NOSIGNAL), -ECONNRESET. */
+ssize_t vsock_recv(struct file *f, const struct iovec *iov, int iovcnt, bool peek);
+ssize_t vsock_send(struct file *f, const struct iovec *iov, int iovcnt);
+
+/* setsockopt/getsockopt at SOL_SOCKET or AF_VSOCK level: val holds len
+ * bytes of the option (set), or receives up to *len bytes with *len set to
+ * the option's size (get). -ENOPROTOOPT for options not offered, -EINVAL
+ * for short values, -EDOM for a bad timeout. */
+long vsock_setsockopt(struct file *f, int level, int name, const void *val, size_t len);
+long vsock_getsockopt(struct file *f, int level, int name, void *val, size_t *len);
+
+/* SO_RCVTIMEO (send false) or SO_SNDTIMEO: true with the timeout in *out
+ * when one is set. */
+bool vsock_timeout(struct file *f, bool send, struct timespec *out);
 
 #endif

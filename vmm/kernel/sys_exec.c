@@ -1,0 +1,187 @@
+/* sys_exec.c - execve: the guest replaces its program. hearth-init uses it
+ * to hand the VM to the image's runtime (python3 and the shim, or a native
+ * handler) with the host connection as an inherited descriptor.
+ *
+ * As on Linux, everything that can fail for a reason the caller should
+ * hear about is checked first — the path, the arguments, that the file is
+ * an executable ELF — while the old program is intact. Then comes the point
+ * of no return: close-on-exec descriptors close, every mapping goes,
+ * signal handlers reset, and the new program is loaded into the empty
+ * address space. A failure after that point kills the process (SIGSEGV),
+ * as Linux does when it cannot finish an exec. */
+#include <elf.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs/vfs.h"
+#include "kernel/fdtable.h"
+#include "kernel/sigstate.h"
+#include "kernel/syscalls.h"
+#include "kernel/xsave.h"
+#include "loader/elfmap.h"
+#include "loader/load.h"
+#include "loader/loadfile.h"
+#include "log.h"
+#include "mem/uaccess.h"
+#include "vdso/vdso.h"
+#include "vm.h"
+
+#define EXEC_STRING_MAX (128u << 10) /* Linux's MAX_ARG_STRLEN */
+#define EXEC_TOTAL_MAX (2u << 20)    /* a quarter of the 8 MiB stack, as Linux */
+#define EXEC_COUNT_MAX 65536u        /* argv and envp entries, each */
+
+/* A NULL-terminated vector of host copies of guest strings. */
+struct exec_vec {
+  char **v;
+  size_t n;
+};
+
+static void exec_vec_free(struct exec_vec *ev) {
+  for (size_t i = 0; ev->v && i < ev->n; i++)
+    free(ev->v[i]);
+  free(ev->v);
+  ev->v = NULL;
+  ev->n = 0;
+}
+
+/* One guest string into a fresh host copy; *total counts bytes against
+ * EXEC_TOTAL_MAX. */
+static long copy_string(struct vm *vm, uint64_t gva, char *scratch, size_t *total, char **out) {
+  long len = uaccess_strncpy_from(&vm->mem, scratch, gva, EXEC_STRING_MAX + 1);
+  if (len == -ENAMETOOLONG)
+    return -E2BIG;
+  if (len < 0)
+    return len;
+  *total += (size_t)len + 1 + sizeof(uint64_t);
+  if (*total > EXEC_TOTAL_MAX)
+    return -E2BIG;
+  *out = strdup(scratch);
+  return *out ? 0 : -ENOMEM;
+}
+
+/* Copies the guest's NULL-terminated pointer array at gva (NULL: empty, as
+ * Linux takes it). */
+static long copy_vector(struct vm *vm, uint64_t gva, char *scratch, size_t *total,
+                        struct exec_vec *ev) {
+  size_t cap = 0;
+  for (;;) {
+    uint64_t ptr = 0;
+    if (gva && uaccess_copy_from(&vm->mem, &ptr, gva + ev->n * sizeof ptr, sizeof ptr) < 0)
+      return -EFAULT;
+    if (ev->n + 1 >= cap) {
+      if (ev->n >= EXEC_COUNT_MAX)
+        return -E2BIG;
+      cap = cap ? cap * 2 : 16;
+      char **v = realloc(ev->v, cap * sizeof *v);
+      if (!v)
+        return -ENOMEM;
+      ev->v = v;
+    }
+    ev->v[ev->n] = NULL;
+    if (!ptr)
+      return 0;
+    long rc = copy_string(vm, ptr, scratch, total, &ev->v[ev->n]);
+    if (rc < 0)
+      return rc;
+    ev->n++;
+  }
+}
+
+/* The checks made while the old program still runs: an executable regular
+ * file holding an ELF the loader takes. */
+static long exec_precheck(struct vm *vm, const char *path) {
+  struct load_file lf;
+  int rc = load_file_open(vm, path, &lf);
+  if (rc < 0)
+    return rc;
+  struct elf_info info;
+  rc = elfmap_read_headers(&lf, &info);
+  load_file_close(&lf);
+  return rc;
+}
+
+/* The vCPU's x87/SSE/AVX state as a new process gets it: every component
+ * in its initial state. */
+static int exec_reset_fpu(struct vm *vm) {
+  struct kvm_xsave *x = calloc(1, sizeof *x);
+  if (!x)
+    return -ENOMEM;
+  uint16_t fcw = 0x37f;
+  uint32_t mxcsr = 0x1f80;
+  memcpy((uint8_t *)x->region + XSAVE_FCW, &fcw, sizeof fcw);
+  memcpy((uint8_t *)x->region + XSAVE_MXCSR, &mxcsr, sizeof mxcsr);
+  int rc = xsave_write(&vm->kvm, x); /* XSTATE_BV 0: all components initial */
+  free(x);
+  return rc;
+}
+
+/* Drops the whole address space: every mapping and its pages. */
+static void exec_drop_mappings(struct vm *vm) {
+  for (size_t i = 0; i < vm->vmas.n; i++)
+    gmem_release(&vm->mem, vm->vmas.v[i].start, vm->vmas.v[i].end - vm->vmas.v[i].start);
+  vma_space_fini(&vm->vmas);
+  vma_space_init(&vm->vmas);
+  vm->vdso.live = false;
+  vm->vdso.vvar = NULL;
+}
+
+/* Past the point of no return: the new program replaces the old. */
+static int exec_replace(struct vm *vm, const char *path, const struct exec_vec *argv,
+                        const struct exec_vec *envp) {
+  fdtable_close_on_exec(&vm->fds);
+  exec_drop_mappings(vm);
+  sig_state_exec(&vm->sig);
+  vm->proc.clear_child_tid = vm->proc.robust_list = vm->proc.robust_len = 0;
+  struct load_result start;
+  int rc = load_program_args(vm, path, argv->v, envp->v, &start);
+  if (rc == 0)
+    rc = vdso_start(vm);
+  if (rc == 0)
+    rc = exec_reset_fpu(vm);
+  if (rc == 0)
+    rc = vkvm_set_fs_base(&vm->kvm, 0);
+  if (rc == 0)
+    rc = vkvm_set_gs_base(&vm->kvm, 0);
+  if (rc < 0)
+    return rc;
+  /* A fresh user context; run.c applies the RIP (and KVM's skip). */
+  struct kvm_regs *r = vkvm_regs(&vm->kvm);
+  memset(r, 0, sizeof *r);
+  r->rip = start.entry;
+  r->rsp = start.sp;
+  r->rflags = RFLAGS_FIXED | RFLAGS_IOPL3;
+  vkvm_regs_dirty(&vm->kvm);
+  vm->regs_replaced = true;
+  return 0;
+}
+
+long sys_execve(struct vm *vm, const uint64_t *a) {
+  char *scratch = malloc(EXEC_STRING_MAX + 1), path[PATH_MAX];
+  struct exec_vec argv = {0}, envp = {0};
+  size_t total = 0;
+  long rc = scratch ? uaccess_strncpy_from(&vm->mem, path, a[0], sizeof path) : -ENOMEM;
+  if (rc >= 0 && !path[0])
+    rc = -ENOENT;
+  if (rc >= 0)
+    rc = copy_vector(vm, a[1], scratch, &total, &argv);
+  if (rc >= 0)
+    rc = copy_vector(vm, a[2], scratch, &total, &envp);
+  free(scratch);
+  if (rc >= 0)
+    rc = exec_precheck(vm, path);
+  if (rc >= 0) {
+    vlog(VLOG_DEBUG, "execve %s (%zu args, %zu env)", path, argv.n, envp.n);
+    rc = exec_replace(vm, path, &argv, &envp);
+    if (rc < 0) {
+      vlog(VLOG_ERROR, "execve %s failed past the point of no return (%s): SIGSEGV", path,
+           strerror((int)-rc));
+      vm_stop_signal(vm, SIGSEGV);
+    }
+  }
+  exec_vec_free(&argv);
+  exec_vec_free(&envp);
+  return rc < 0 ? rc : 0;
+}

@@ -2,9 +2,11 @@
  * exits 0, or names its first failed check and exits 1:
  *   basic    level-triggered, edge-triggered and one-shot items over pipes,
  *            epoll_ctl's errors, maxevents errors, an item whose fd was
- *            closed, a timeout, poll() on an epoll fd, nesting and ELOOP
+ *            closed (the pipe's writer sees no reader at once) or lives on
+ *            in a dup, a timeout, poll() on an epoll fd, nesting and ELOOP
  *   signal   epoll_pwait and ppoll with a mask that unblocks a pending
- *            signal: EINTR, and the handler runs
+ *            signal: EINTR, the handler runs under the call's mask, and
+ *            the caller's own mask is back once the call returns
  *   stdin    waits (no timeout) for the host to write the VMM's stdin, then
  *            reads what it wrote and prints it as "stdin: <bytes>"
  *   forever  waits for ever on a pipe nobody writes (the test stops the VM
@@ -117,6 +119,30 @@ static int errors(int ep) {
   return 0;
 }
 
+/* An item holds no reference on its pipe end: closing the last fd of the
+ * read end leaves the writer without a reader at once (EPIPE, with
+ * SIGPIPE ignored), with no epoll call in between. While a dup lives, the
+ * item does too and is still reported. */
+static int close_releases(int ep) {
+  int p[2];
+  struct epoll_event ev;
+  CHECK(signal(SIGPIPE, SIG_IGN) != SIG_ERR, "ignore SIGPIPE");
+  CHECK(pipe(p) == 0, "pipe");
+  CHECK(ctl(ep, EPOLL_CTL_ADD, p[0], EPOLLIN, 31) == 0, "ADD");
+  int copy = dup(p[0]);
+  CHECK(copy >= 0, "dup");
+  close(p[0]);
+  CHECK(write(p[1], "x", 1) == 1, "write with a dup of the reader open");
+  CHECK(ready(ep, &ev) == 1 && ev.data.u64 == 31, "item of a dup'd reader not reported");
+  close(copy);
+  errno = 0;
+  CHECK(write(p[1], "y", 1) < 0 && errno == EPIPE, "reader still there after close");
+  CHECK(ready(ep, NULL) == 0, "closed reader reported");
+  close(p[1]);
+  CHECK(signal(SIGPIPE, SIG_DFL) != SIG_ERR, "restore SIGPIPE");
+  return 0;
+}
+
 static int poll_timeout_nesting(int ep) {
   int p[2];
   struct epoll_event evs[4];
@@ -148,14 +174,18 @@ static int mode_basic(void) {
   snprintf(path, sizeof path, "/proc/self/fd/%d", ep);
   CHECK(readlink(path, link, sizeof link - 1) > 0 && strcmp(link, "anon_inode:[eventpoll]") == 0,
         "readlink %s: %s", path, link);
-  if (level_edge_oneshot(ep) || errors(ep) || poll_timeout_nesting(ep))
+  if (level_edge_oneshot(ep) || errors(ep) || close_releases(ep) || poll_timeout_nesting(ep))
     return 1;
   printf("epoll: basic OK\n");
   return 0;
 }
 
 static volatile sig_atomic_t got_usr1;
-static void on_usr1(int sig) { got_usr1 += sig == SIGUSR1; }
+static sigset_t handler_mask; /* the mask the handler last ran under */
+static void on_usr1(int sig) {
+  got_usr1 += sig == SIGUSR1;
+  sigprocmask(SIG_BLOCK, NULL, &handler_mask);
+}
 
 /* SIGUSR1 blocked and raised: pending. */
 static int pend_usr1(void) {
@@ -166,6 +196,56 @@ static int pend_usr1(void) {
   sig_atomic_t before = got_usr1;
   CHECK(raise(SIGUSR1) == 0, "raise");
   CHECK(got_usr1 == before, "delivered while blocked");
+  return 0;
+}
+
+/* Whether the standard signals (1..31) in `set` are exactly `want`. */
+static bool mask_is(const sigset_t *set, const int *want, int n) {
+  for (int sig = 1; sig < 32; sig++) {
+    bool wanted = false;
+    for (int i = 0; i < n; i++)
+      wanted |= want[i] == sig;
+    if (sigismember(set, sig) != wanted)
+      return false;
+  }
+  return true;
+}
+
+static bool current_mask_is(const int *want, int n) {
+  sigset_t cur;
+  return sigprocmask(SIG_BLOCK, NULL, &cur) == 0 && mask_is(&cur, want, n);
+}
+
+/* The caller blocks SIGUSR1 (pending) and SIGTERM; each call's mask blocks
+ * SIGHUP only. The handler must run under {SIGHUP, SIGUSR1} (the call's
+ * mask and its own signal), and the caller's mask be back afterwards, as
+ * Linux restores it when the handler returns. */
+static int masks_restored(int ep) {
+  static const int caller[] = {SIGUSR1, SIGTERM}, in_handler[] = {SIGHUP, SIGUSR1};
+  sigset_t set, call_mask;
+  sigemptyset(&set);
+  sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGTERM);
+  CHECK(sigprocmask(SIG_SETMASK, &set, NULL) == 0, "set the caller's mask");
+  sigemptyset(&call_mask);
+  sigaddset(&call_mask, SIGHUP);
+  struct pollfd pfd = {.fd = ep, .events = POLLIN};
+  struct timespec short_wait = {.tv_nsec = 10 * 1000 * 1000}, long_wait = {.tv_sec = 1000};
+  CHECK(ppoll(&pfd, 1, &short_wait, &call_mask) == 0, "idle ppoll did not time out");
+  CHECK(current_mask_is(caller, 2), "mask not restored after a ppoll timeout");
+  sig_atomic_t before = got_usr1;
+  CHECK(raise(SIGUSR1) == 0 && got_usr1 == before, "raise while blocked");
+  CHECK(ppoll(&pfd, 1, &long_wait, &call_mask) < 0 && errno == EINTR, "ppoll not EINTR");
+  CHECK(got_usr1 == before + 1, "handler did not run for ppoll");
+  CHECK(mask_is(&handler_mask, in_handler, 2), "handler of ppoll not under the call's mask");
+  CHECK(current_mask_is(caller, 2), "caller's mask not back after ppoll");
+  struct epoll_event evs[2];
+  CHECK(raise(SIGUSR1) == 0 && got_usr1 == before + 1, "raise while blocked");
+  sigemptyset(&handler_mask);
+  CHECK(epoll_pwait(ep, evs, 2, -1, &call_mask) < 0 && errno == EINTR, "pwait not EINTR");
+  CHECK(got_usr1 == before + 2, "handler did not run for epoll_pwait");
+  CHECK(mask_is(&handler_mask, in_handler, 2), "handler of epoll_pwait not under the call's mask");
+  CHECK(current_mask_is(caller, 2), "caller's mask not back after epoll_pwait");
   return 0;
 }
 
@@ -198,6 +278,8 @@ static int mode_signal(void) {
   CHECK(syscall(SYS_epoll_pwait2, ep, evs, 2, NULL, &none, 8) < 0 && errno == EINTR,
         "pwait2 not EINTR");
   CHECK(got_usr1 == 3, "handler did not run for epoll_pwait2");
+  if (masks_restored(ep))
+    return 1;
   printf("epoll: signal OK\n");
   return 0;
 }

@@ -152,7 +152,8 @@ static bool deadline_for(struct file *f, bool send, struct timespec *deadline) {
 
 /* Sleeps until f may be ready for events: 0 (check again), -EAGAIN once
  * the deadline (NULL: none) has passed, -EINTR when the VM is stopping. */
-static long sock_wait(struct vm *vm, struct file *f, short events, const struct timespec *deadline) {
+static long sock_wait(struct vm *vm, struct file *f, short events,
+                      const struct timespec *deadline) {
   if (stopping(vm))
     return -EINTR;
   struct timespec left;
@@ -357,7 +358,7 @@ static long do_recv(struct vm *vm, struct file *f, const struct seg *segs, int n
     return -EOPNOTSUPP;
   if (flags & MSG_ERRQUEUE)
     return -EAGAIN; /* no error queue: always empty */
-  if (total == 0) /* Linux's vsock: a zero-length read is no error, once connected */
+  if (total == 0)   /* Linux's vsock: a zero-length read is no error, once connected */
     return vsock_name(f, true, &peer);
   bool peek = flags & MSG_PEEK, nonblock = (flags & MSG_DONTWAIT) || (f->flags & O_NONBLOCK);
   bool waitall = (flags & MSG_WAITALL) && !peek;
@@ -467,8 +468,7 @@ long sys_recvfrom(struct vm *vm, const uint64_t *a) {
 }
 
 /* The msghdr's iovecs as segments (total clamped to MAX_RW_COUNT). */
-static long msg_segs(struct vm *vm, const struct guest_msghdr *m, struct seg *segs,
-                     size_t *total) {
+static long msg_segs(struct vm *vm, const struct guest_msghdr *m, struct seg *segs, size_t *total) {
   if (m->iovlen > GUEST_UIO_MAXIOV)
     return -EMSGSIZE;
   struct guest_iovec giov[GUEST_UIO_MAXIOV];
@@ -503,19 +503,21 @@ long sys_sendmsg(struct vm *vm, const uint64_t *a) {
   return send_finish(vm, do_send(vm, f, segs, (int)n, total, flags), flags);
 }
 
-/* What recvmsg reports besides the count: no source name, no ancillary
- * data, no flags. */
-static long msg_report(struct vm *vm, uint64_t gva) {
+/* What recvmsg reports besides the count: no source name (its length,
+ * when a name buffer was given), no ancillary data, no flags. */
+static long msg_report(struct vm *vm, uint64_t gva, const struct guest_msghdr *m) {
   uint32_t namelen = 0;
   uint64_t controllen = 0;
   int32_t flags = 0;
-  if (uaccess_copy_to(&vm->mem, gva + offsetof(struct guest_msghdr, namelen), &namelen,
-                      sizeof namelen) < 0 ||
-      uaccess_copy_to(&vm->mem, gva + offsetof(struct guest_msghdr, controllen), &controllen,
-                      sizeof controllen) < 0 ||
-      uaccess_copy_to(&vm->mem, gva + offsetof(struct guest_msghdr, flags), &flags, sizeof flags) <
-          0)
-    return -EFAULT;
+  const struct {
+    size_t at, len;
+    const void *val;
+  } out[] = {{offsetof(struct guest_msghdr, namelen), m->name ? sizeof namelen : 0, &namelen},
+             {offsetof(struct guest_msghdr, controllen), sizeof controllen, &controllen},
+             {offsetof(struct guest_msghdr, flags), sizeof flags, &flags}};
+  for (size_t i = 0; i < sizeof out / sizeof out[0]; i++)
+    if (out[i].len && uaccess_copy_to(&vm->mem, gva + out[i].at, out[i].val, out[i].len) < 0)
+      return -EFAULT;
   return 0;
 }
 
@@ -531,7 +533,7 @@ long sys_recvmsg(struct vm *vm, const uint64_t *a) {
   if (n < 0)
     return n;
   rc = do_recv(vm, f, segs, (int)n, total, (int)a[2]);
-  if (rc >= 0 && msg_report(vm, a[1]) < 0)
+  if (rc >= 0 && msg_report(vm, a[1], &m) < 0)
     return -EFAULT;
   return rc;
 }

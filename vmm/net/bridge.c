@@ -57,8 +57,8 @@ int vsock_bridge_open(struct vsock_state *st) {
   int fd = rc < 0 ? -1 : socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (rc == 0 && fd < 0)
     rc = -errno;
-  if (rc == 0 && (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-                  listen(fd, BRIDGE_LISTEN_BACKLOG) < 0))
+  if (rc == 0 &&
+      (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, BRIDGE_LISTEN_BACKLOG) < 0))
     rc = -errno;
   if (rc < 0) {
     if (rc != -EEXIST)

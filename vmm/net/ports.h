@@ -17,7 +17,7 @@ struct vsock_ports {
   struct vsock_port {
     uint32_t port;
     void *owner;
-  } *v;
+  } * v;
   size_t n, cap;
   uint32_t next; /* where the search for a free port resumes */
 };

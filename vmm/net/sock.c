@@ -103,15 +103,17 @@ static long bind_sock(struct vsock_sock *s, struct vsock_addr addr) {
     return -EINVAL;
   if (addr.cid != VSOCK_CID_ANY && !cid_is_ours(st, addr.cid))
     return -EADDRNOTAVAIL;
-  long long port = addr.port;
-  if (addr.port == VSOCK_PORT_ANY)
+  long long port;
+  if (addr.port == VSOCK_PORT_ANY) {
     port = vsock_ports_claim_any(&st->ports, s);
-  else
-    port = vsock_ports_claim(&st->ports, addr.port, s);
+  } else {
+    int rc = vsock_ports_claim(&st->ports, addr.port, s);
+    port = rc < 0 ? (long long)rc : (long long)addr.port;
+  }
   if (port < 0)
     return (long)port;
   s->bound = true;
-  s->local = (struct vsock_addr){addr.cid, (uint32_t)(addr.port == VSOCK_PORT_ANY ? port : addr.port)};
+  s->local = (struct vsock_addr){addr.cid, (uint32_t)port};
   return 0;
 }
 

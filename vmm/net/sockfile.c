@@ -28,9 +28,6 @@
 #include "proto/hearth_abi.h"
 #include "vm.h"
 
-/* TEMPORARY until kernel/stdio_frame.c lands: weak, -ENOTTY without it. */
-#pragma weak stdio_frame_attach
-
 /* st_dev of every socket (an anonymous device, as Linux's sockfs). */
 #define VSOCK_DEV makedev(0, 0xfffa7)
 
@@ -158,7 +155,7 @@ static long queued_bytes(struct vm *vm, struct file *f, unsigned long cmd, uint6
 static long vsock_ioctl(struct vm *vm, struct file *f, unsigned long cmd, uint64_t arg) {
   switch (cmd) {
   case HEARTH_IOC_FRAME_STDIO:
-    return stdio_frame_attach ? stdio_frame_attach(vm, f, arg) : -ENOTTY;
+    return stdio_frame_attach(vm, f, arg);
   case FIONREAD:
   case TIOCOUTQ:
     return queued_bytes(vm, f, cmd, arg);

@@ -195,16 +195,36 @@ static long get_socket_level(struct vsock_sock *s, int name, void *val) {
   const struct vsock_opts *o = &s->opts;
   int v;
   switch (name) {
-  case GSO_REUSEADDR: v = o->reuseaddr; break;
-  case GSO_REUSEPORT: v = o->reuseport; break;
-  case GSO_KEEPALIVE: v = o->keepalive; break;
-  case GSO_SNDBUF: v = o->sndbuf; break;
-  case GSO_RCVBUF: v = o->rcvbuf; break;
-  case GSO_TYPE: v = SOCK_STREAM; break;
-  case GSO_DOMAIN: v = GUEST_SOL_VSOCK; break;
-  case GSO_PROTOCOL: v = 0; break;
-  case GSO_ACCEPTCONN: v = s->state == VSOCK_LISTENING; break;
-  case GSO_ERROR: v = so_error(s); break;
+  case GSO_REUSEADDR:
+    v = o->reuseaddr;
+    break;
+  case GSO_REUSEPORT:
+    v = o->reuseport;
+    break;
+  case GSO_KEEPALIVE:
+    v = o->keepalive;
+    break;
+  case GSO_SNDBUF:
+    v = o->sndbuf;
+    break;
+  case GSO_RCVBUF:
+    v = o->rcvbuf;
+    break;
+  case GSO_TYPE:
+    v = SOCK_STREAM;
+    break;
+  case GSO_DOMAIN:
+    v = GUEST_SOL_VSOCK;
+    break;
+  case GSO_PROTOCOL:
+    v = 0;
+    break;
+  case GSO_ACCEPTCONN:
+    v = s->state == VSOCK_LISTENING;
+    break;
+  case GSO_ERROR:
+    v = so_error(s);
+    break;
   case GSO_LINGER: {
     struct guest_linger l = {o->linger_on, o->linger_s};
     memcpy(val, &l, sizeof l);
@@ -230,9 +250,15 @@ static long get_socket_level(struct vsock_sock *s, int name, void *val) {
 static long get_vsock_level(const struct vsock_opts *o, int name, void *val) {
   uint64_t v;
   switch (name) {
-  case SO_VM_BUFFER_SIZE: v = o->buf_size; break;
-  case SO_VM_BUFFER_MIN_SIZE: v = o->buf_min; break;
-  case SO_VM_BUFFER_MAX_SIZE: v = o->buf_max; break;
+  case SO_VM_BUFFER_SIZE:
+    v = o->buf_size;
+    break;
+  case SO_VM_BUFFER_MIN_SIZE:
+    v = o->buf_min;
+    break;
+  case SO_VM_BUFFER_MAX_SIZE:
+    v = o->buf_max;
+    break;
   case SO_VM_CONNECT_TIMEOUT_OLD:
   case SO_VM_CONNECT_TIMEOUT_NEW: {
     struct guest_timeval tv = timeval_of(true, o->connect_timeout);

@@ -15,12 +15,17 @@
 struct vm;
 struct file;
 
-/* Per-VM vsock state (the host listener, ports in use). 0 or -errno. */
+/* Per-VM vsock state (the host listener, ports in use): a vm_create step.
+ * With cfg->vsock_uds it listens there (non-blocking), replacing a stale
+ * socket file but refusing anything else at the path (-EEXIST, logged).
+ * vsock_fini closes the listener and unlinks the path; sockets still open
+ * keep what they need of the state until they close. 0 or -errno. */
 int vsock_init(struct vm *vm);
 void vsock_fini(struct vm *vm);
 
-/* socket(AF_VSOCK, type, 0): a new file description (SOCK_STREAM only;
- * others -ESOCKTNOSUPPORT / -EPROTONOSUPPORT as Linux answers). */
+/* socket(AF_VSOCK, type, 0): a new file description, O_RDWR | (flags &
+ * O_NONBLOCK) (SOCK_STREAM only: others -ESOCKTNOSUPPORT; -ENFILE past
+ * VSOCK_SOCKETS_MAX; -EAFNOSUPPORT before vsock_init). */
 long vsock_socket(struct vm *vm, int type, int flags, struct file **out);
 
 bool file_is_vsock(const struct file *f);
@@ -35,7 +40,10 @@ int vsock_file_stream_fd(struct file *f);
  * file_is_vsock() holds. None of them blocks: -EAGAIN means "would block",
  * and the caller sleeps on file_host_watch(f, ...) unless non-blocking.
  * Connections stream through host kernel sockets (the guest's buffers are
- * read and written in place), so the VMM holds no payload. --- */
+ * read and written in place), so the VMM holds no payload: the bytes in
+ * flight on a connection are what the host kernel's socket buffers hold
+ * (a Unix stream socket's send buffer, net.core.wmem_default, about
+ * 200 KiB each way), and that is the per-connection buffer cap. --- */
 
 /* A vsock address (struct sockaddr_vm without its framing). */
 struct vsock_addr {

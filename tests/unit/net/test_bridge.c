@@ -218,6 +218,34 @@ static void listener_close_drops_queued(void **state) {
   close(h);
 }
 
+/* At the connection cap, host connections wait in the bridge's listen
+ * queue, unanswered, until a connection closes. */
+static void cap_leaves_host_waiting(void **state) {
+  struct vfx *x = *state;
+  int l = guest_listener(x, 5009, SOCK_NONBLOCK), last = -1;
+  for (int i = 0; i < VSOCK_CONNS_MAX / 2; i++) {
+    int c = (int)vfx_socket(x, 0);
+    assert_int_equal(vfx_connect(x, c, VFX_CID, 5009), 0);
+    last = (int)vfx_accept(x, l, 0, NULL);
+    assert_true(last >= 0);
+  }
+  int h = unix_connect(x->uds);
+  send_all(h, "CONNECT 5009\n");
+  assert_int_equal(vfx_accept(x, l, 0, NULL), -EAGAIN);
+  struct pollfd p[FILE_WATCH_MAX];
+  int n = file_host_watch(fdtable_get(&x->vm.fds, l), POLLIN, p, FILE_WATCH_MAX);
+  assert_int_equal(n, 0); /* nothing to wake for: no busy wait at the cap */
+  char b;
+  assert_int_equal(recv(h, &b, 1, MSG_DONTWAIT), -1);
+  assert_int_equal(errno, EAGAIN);
+  assert_int_equal(fdtable_close(&x->vm.fds, last), 0);
+  assert_true(vfx_accept(x, l, 0, NULL) >= 0);
+  char line[32];
+  read_line(h, line, sizeof line);
+  ok_port(line);
+  close(h);
+}
+
 struct late_client {
   const char *uds;
   const char *line;
@@ -361,6 +389,7 @@ int main(void) {
       T(full_queue_refuses),
       T(pending_handshakes_capped),
       T(listener_close_drops_queued),
+      T(cap_leaves_host_waiting),
       cmocka_unit_test(blocking_accept_wakes),
       T(blocking_read_wakes),
       T(guest_connects_to_host),

@@ -65,7 +65,7 @@ static void refuses_bad_ports(void **state) {
       "CONNECT 5\r\n",        /* no CR */
       "CONNECT 4294967296\n", /* past 32 bits */
       "CONNECT 12345678901\n" /* too many digits */,
-      "connect 5\n",          /* case matters */
+      "connect 5\n", /* case matters */
       "\n",
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -93,12 +93,9 @@ static void room_shrinks(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(whole_line),
-      cmocka_unit_test(stops_at_newline),
-      cmocka_unit_test(byte_at_a_time),
-      cmocka_unit_test(refuses_bad_prefix_early),
-      cmocka_unit_test(refuses_bad_ports),
-      cmocka_unit_test(leading_zeros_are_digits),
+      cmocka_unit_test(whole_line),        cmocka_unit_test(stops_at_newline),
+      cmocka_unit_test(byte_at_a_time),    cmocka_unit_test(refuses_bad_prefix_early),
+      cmocka_unit_test(refuses_bad_ports), cmocka_unit_test(leading_zeros_are_digits),
       cmocka_unit_test(room_shrinks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,6 +21,7 @@
 #include "kernel/fdtable.h"
 #include "kernel/file.h"
 #include "net/vsock_impl.h"
+#include "proto/hearth_abi.h"
 #include "vsock_fixture.h"
 
 #define ANY 0xffffffffu
@@ -150,6 +151,10 @@ static void loopback_roundtrip(void **state) {
   assert_int_equal(vfx_recv(x, c, buf, sizeof buf, 0), 5);
   assert_memory_equal(buf, "pong!", 5);
   assert_true(vsock_file_stream_fd(sf) >= 0);
+  vfx_frame_attached = 0;
+  assert_int_equal(sf->ops->ioctl(&x->vm, sf, HEARTH_IOC_FRAME_STDIO, VFX_OPT), 0);
+  assert_int_equal(vfx_frame_attached, 1);
+  assert_int_equal(sf->ops->ioctl(&x->vm, sf, 0x5401 /* TCGETS */, VFX_OPT), -ENOTTY);
   assert_int_equal(vfx_connect(x, c, VFX_CID, 5000), -EISCONN);
   /* CID 1 reaches the same listener. */
   int c2 = (int)vfx_socket(x, 0);
@@ -227,7 +232,7 @@ static void shutdown_halves(void **state) {
   assert_int_equal(vfx_recv(x, s, buf, sizeof buf, 0), 3);
   assert_true(vfx_poll(x, s, POLLIN) & POLLRDHUP);
   assert_int_equal(vfx_recv(x, s, buf, sizeof buf, 0), 0); /* the end of c's stream */
-  assert_int_equal(vfx_send(x, s, "back", 4, 0), 4);        /* the other half still works */
+  assert_int_equal(vfx_send(x, s, "back", 4, 0), 4);       /* the other half still works */
   assert_int_equal(vfx_recv(x, c, buf, sizeof buf, 0), 4);
   assert_int_equal(vfx_send(x, c, "x", 1, MSG_NOSIGNAL), -EPIPE);
   assert_int_equal(vfx_call(x, sys_shutdown, (uint64_t)s, SHUT_RD, 0, 0, 0, 0), 0);
@@ -298,8 +303,7 @@ static void send_with_address(void **state) {
   vfx_pair(x, 5008, &l, &c, &s);
   assert_int_equal(vfx_call(x, sys_sendto, (uint64_t)c, VFX_BUF, 1, 0, VFX_ADDR, 16), -EISCONN);
   int u = (int)vfx_socket(x, 0);
-  assert_int_equal(vfx_call(x, sys_sendto, (uint64_t)u, VFX_BUF, 1, 0, VFX_ADDR, 16),
-                   -EOPNOTSUPP);
+  assert_int_equal(vfx_call(x, sys_sendto, (uint64_t)u, VFX_BUF, 1, 0, VFX_ADDR, 16), -EOPNOTSUPP);
   assert_int_equal(vfx_call(x, sys_sendto, (uint64_t)c, VFX_BUF, 1, 0, VFX_ADDR, (uint64_t)-1),
                    -EINVAL);
 }
@@ -322,10 +326,15 @@ static void msg_vectors(void **state) {
   struct guest_msghdr m = {.iov = VFX_IOV, .iovlen = 3, .control = VFX_OPT, .controllen = 16};
   vfx_put(x, VFX_MSG, &m, sizeof m);
   assert_int_equal(vfx_call(x, sys_sendmsg, (uint64_t)c, VFX_MSG, 0, 0, 0, 0), 10);
-  uint64_t riov[4] = {VFX_BUF + 100, 4, VFX_BUF + 200, 10};
+  uint64_t riov[4] = {VFX_BUF + 100, 4, VFX_BUF + 200, 6};
   vfx_put(x, VFX_IOV, riov, sizeof riov);
-  m = (struct guest_msghdr){.name = VFX_ADDR, .namelen = 16, .iov = VFX_IOV, .iovlen = 2,
-                            .control = VFX_OPT, .controllen = 16, .flags = 77};
+  m = (struct guest_msghdr){.name = VFX_ADDR,
+                            .namelen = 16,
+                            .iov = VFX_IOV,
+                            .iovlen = 2,
+                            .control = VFX_OPT,
+                            .controllen = 16,
+                            .flags = 77};
   vfx_put(x, VFX_MSG, &m, sizeof m);
   assert_int_equal(vfx_call(x, sys_recvmsg, (uint64_t)s, VFX_MSG, MSG_WAITALL, 0, 0, 0), 10);
   char a[4], b[6];

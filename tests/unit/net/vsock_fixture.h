@@ -18,12 +18,12 @@
 #define VFX_CID 3u
 #define VFX_BASE 0x400000ULL
 #define VFX_PAGES 64
-#define VFX_ADDR (VFX_BASE)          /* a sockaddr */
-#define VFX_LEN (VFX_BASE + 0x100)   /* a socklen_t / optlen */
-#define VFX_MSG (VFX_BASE + 0x200)   /* a msghdr */
-#define VFX_IOV (VFX_BASE + 0x300)   /* iovecs */
-#define VFX_OPT (VFX_BASE + 0x800)   /* option values */
-#define VFX_BUF (VFX_BASE + 0x1000)  /* data, up to VFX_BUF_SIZE */
+#define VFX_ADDR (VFX_BASE)         /* a sockaddr */
+#define VFX_LEN (VFX_BASE + 0x100)  /* a socklen_t / optlen */
+#define VFX_MSG (VFX_BASE + 0x200)  /* a msghdr */
+#define VFX_IOV (VFX_BASE + 0x300)  /* iovecs */
+#define VFX_OPT (VFX_BASE + 0x800)  /* option values */
+#define VFX_BUF (VFX_BASE + 0x1000) /* data, up to VFX_BUF_SIZE */
 #define VFX_BUF_SIZE (60u * 4096)
 
 struct vfx {
@@ -38,6 +38,10 @@ struct vfx {
  * directory; ready: with a --ready-fd pipe. Asserts on failure. */
 struct vfx *vfx_new(bool bridge, bool ready);
 void vfx_free(struct vfx *x);
+
+/* Set by the fake stdio_frame_attach: 1 when called on a connected vsock
+ * file, -1 on another. */
+extern int vfx_frame_attached;
 
 /* The last signal sig_send() was asked for (0: none), then reset. */
 int vfx_take_signal(void);

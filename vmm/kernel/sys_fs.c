@@ -102,10 +102,11 @@ static int wait_ready(struct vm *vm, struct file *f, short events) {
   return r < 0 ? r : 0;
 }
 
-/* A whole transfer: waits while the file is not ready (unless O_NONBLOCK)
- * and retries after host signals that do not stop the VM. */
-static ssize_t transfer(struct vm *vm, struct file *f, const struct seg *segs, int nsegs,
-                        bool write, off_t off) {
+/* One transfer as a read: waits while the file is not ready (unless
+ * O_NONBLOCK) and retries after host signals that do not stop the VM; any
+ * progress is returned at once. */
+static ssize_t transfer_some(struct vm *vm, struct file *f, const struct seg *segs, int nsegs,
+                             bool write, off_t off) {
   for (;;) {
     ssize_t r = transfer_once(vm, f, segs, nsegs, write, off);
     if (r == -EAGAIN && (f->flags & O_NONBLOCK))
@@ -116,6 +117,40 @@ static ssize_t transfer(struct vm *vm, struct file *f, const struct seg *segs, i
       return -EINTR;
     if (r == -EAGAIN && wait_ready(vm, f, write ? POLLOUT : POLLIN) < 0)
       return -EINTR;
+  }
+}
+
+/* Drops the first n bytes of segs[0..nsegs) in place; returns how many
+ * segments are left. */
+static int segs_advance(struct seg *segs, int nsegs, size_t n) {
+  int i = 0;
+  while (i < nsegs && n >= segs[i].len)
+    n -= segs[i++].len;
+  if (i < nsegs) {
+    segs[i].base += n;
+    segs[i].len -= n;
+  }
+  memmove(segs, segs + i, (size_t)(nsegs - i) * sizeof *segs);
+  return nsegs - i;
+}
+
+/* A blocking write to a stream (pipe, socket, stdio) goes on until every
+ * byte is taken, as Linux's does; a stop or an error after some progress
+ * returns the count so far. Reads, O_NONBLOCK and positioned writes take
+ * what one pass gives. */
+static ssize_t transfer(struct vm *vm, struct file *f, struct seg *segs, int nsegs, bool write,
+                        off_t off) {
+  size_t want = 0, done = 0;
+  for (int i = 0; i < nsegs; i++)
+    want += segs[i].len;
+  for (;;) {
+    ssize_t r = transfer_some(vm, f, segs, nsegs, write, off);
+    if (r < 0)
+      return done ? (ssize_t)done : r;
+    done += (size_t)r;
+    if (!write || off >= 0 || (f->flags & O_NONBLOCK) || r == 0 || done >= want)
+      return (ssize_t)done;
+    nsegs = segs_advance(segs, nsegs, (size_t)r);
   }
 }
 

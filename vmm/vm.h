@@ -21,6 +21,7 @@
 struct vfs;
 struct sitecache;
 struct vsock_state;
+struct stdio_frame;
 
 struct vm_config {
   uint64_t mem_bytes;
@@ -94,7 +95,11 @@ struct vm {
   struct vm_proc proc;
   struct vm_stats stats;
   struct vdso_state vdso; /* the guest vDSO and its clock (vdso/vdso.h) */
-  struct vsock_state *vsock; /* AF_VSOCK sockets and the host bridge (net/vsock.h) */
+  /* AF_VSOCK sockets and the host bridge (net/vsock.h). */
+  struct vsock_state *vsock;
+  /* Framed stdio in progress, from its ioctl to the guest's end
+   * (kernel/stdio_frame.h), or NULL. */
+  struct stdio_frame *frame;
   /* The syscall sites of files mapped executable (loader/sitecache.h),
    * made on first use. */
   struct sitecache *sitecache;

@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "kernel/fdtable.h"
 #include "kernel/file.h"
 #include "kernel/proc.h"
 
@@ -28,17 +27,21 @@
 #define EPOLL_DEV makedev(0, 0xfffb0)
 #define EPOLL_INO 1
 
+/* One interest item. It names its description without a reference: the
+ * description's end removes it (file_observer), as Linux's do. */
 struct ep_item {
+  struct file_observer watch; /* first: the observer is the item */
+  struct epoll *ep;
+  size_t index; /* in ep->items */
   int fd;
-  struct file *file; /* a reference: see epoll.h on why */
+  struct file *file;
   uint32_t events;
   uint64_t data;
   uint16_t seen; /* EPOLLET: the readiness found at the last look */
 };
 
 struct epoll {
-  const struct fdtable *fds;
-  struct ep_item *items;
+  struct ep_item **items;
   size_t n, cap;
   size_t next;      /* the item the next report starts at */
   unsigned held_by; /* items of other epolls that are this one */
@@ -54,26 +57,31 @@ static struct epoll *ep_of(struct file *f) { return f->priv; }
 
 bool file_is_epoll(const struct file *f) { return f->ops == &epoll_ops; }
 
-/* Removes item i (its order is not kept: reports rotate anyway). */
-static void item_remove(struct epoll *ep, size_t i) {
-  struct file *f = ep->items[i].file;
-  ep->items[i] = ep->items[--ep->n];
+/* Takes `it` out of its instance and frees it; f's observer list is the
+ * caller's business. Its slot gets the last item (order is not kept:
+ * reports rotate anyway). */
+static void item_free(struct ep_item *it) {
+  struct epoll *ep = it->ep;
+  struct ep_item *last = ep->items[--ep->n];
+  ep->items[it->index] = last;
+  last->index = it->index;
   epoll_watches--;
-  if (file_is_epoll(f)) {
-    ep_of(f)->held_by--;
+  if (file_is_epoll(it->file)) {
+    ep_of(it->file)->held_by--;
     ep->holds--;
   }
-  file_unref(f); /* last: it may release f, and an epoll f its own items */
+  free(it);
 }
 
-/* Drops the items whose descriptor no longer names their description. */
-static void purge(struct epoll *ep) {
-  for (size_t i = 0; i < ep->n;) {
-    if (fdtable_get(ep->fds, ep->items[i].fd) != ep->items[i].file)
-      item_remove(ep, i);
-    else
-      i++;
-  }
+static void item_remove(struct ep_item *it) {
+  file_unobserve(it->file, &it->watch);
+  item_free(it);
+}
+
+/* The description's last reference went (already unlinked: file.h). */
+static void item_gone(struct file_observer *o, struct file *f) {
+  (void)f;
+  item_free((struct ep_item *)o);
 }
 
 static bool item_disabled(const struct ep_item *it) { return !(it->events & ~EP_PRIVATE_BITS); }
@@ -96,8 +104,8 @@ static bool item_pending(const struct ep_item *it, uint16_t ready) {
 
 static struct ep_item *item_find(struct epoll *ep, int fd, struct file *f) {
   for (size_t i = 0; i < ep->n; i++)
-    if (ep->items[i].fd == fd && ep->items[i].file == f)
-      return &ep->items[i];
+    if (ep->items[i]->fd == fd && ep->items[i]->file == f)
+      return ep->items[i];
   return NULL;
 }
 
@@ -106,14 +114,24 @@ static int item_insert(struct epoll *ep, int fd, struct file *f, uint32_t events
     return -ENOSPC;
   if (ep->n == ep->cap) {
     size_t cap = ep->cap ? ep->cap * 2 : 8;
-    struct ep_item *items = realloc(ep->items, cap * sizeof *items);
+    struct ep_item **items = realloc(ep->items, cap * sizeof *items);
     if (!items)
       return -ENOMEM;
     ep->items = items;
     ep->cap = cap;
   }
-  ep->items[ep->n++] =
-      (struct ep_item){.fd = fd, .file = file_ref(f), .events = events, .data = data};
+  struct ep_item *it = malloc(sizeof *it);
+  if (!it)
+    return -ENOMEM;
+  *it = (struct ep_item){.watch.gone = item_gone,
+                         .ep = ep,
+                         .index = ep->n,
+                         .fd = fd,
+                         .file = f,
+                         .events = events,
+                         .data = data};
+  ep->items[ep->n++] = it;
+  file_observe(f, &it->watch);
   epoll_watches++;
   if (file_is_epoll(f)) {
     ep_of(f)->held_by++;
@@ -125,9 +143,7 @@ static int item_insert(struct epoll *ep, int fd, struct file *f, uint32_t events
 /* One level of nesting: `inner` may go into `outer` when inner holds no
  * epolls and outer is held by none. This also rules out every loop. */
 static bool nesting_allowed(struct epoll *outer, struct file *inner) {
-  struct epoll *in = ep_of(inner);
-  purge(in);
-  return in->holds == 0 && outer->held_by == 0;
+  return ep_of(inner)->holds == 0 && outer->held_by == 0;
 }
 
 /* The EPOLLEXCLUSIVE rules: ADD only, never for an epoll, few events. */
@@ -163,7 +179,6 @@ int epoll_ctl_file(struct file *epf, int op, int fd, struct file *target,
   if (r < 0)
     return r;
   struct epoll *ep = ep_of(epf);
-  purge(ep);
   if (op == EPOLL_CTL_ADD && file_is_epoll(target) && !nesting_allowed(ep, target))
     return -ELOOP;
   struct ep_item *it = item_find(ep, fd, target);
@@ -173,7 +188,7 @@ int epoll_ctl_file(struct file *epf, int op, int fd, struct file *target,
   case EPOLL_CTL_DEL:
     if (!it)
       return -ENOENT;
-    item_remove(ep, (size_t)(it - ep->items));
+    item_remove(it);
     return 0;
   case EPOLL_CTL_MOD:
     return it ? ctl_modify(it, events, ev->data) : -ENOENT;
@@ -190,12 +205,11 @@ static void item_reported(struct ep_item *it, uint16_t ready) {
 
 int epoll_report(struct file *epf, int max, epoll_emit_fn *emit, void *ctx) {
   struct epoll *ep = ep_of(epf);
-  purge(ep);
   size_t n = ep->n, start = n ? ep->next % n : 0;
   int count = 0;
   for (size_t k = 0; k < n && count < max; k++) {
     size_t i = (start + k) % n;
-    struct ep_item *it = &ep->items[i];
+    struct ep_item *it = ep->items[i];
     uint16_t ready = item_ready(it);
     if (!item_pending(it, ready)) {
       it->seen = ready; /* a look: an edge later is new readiness */
@@ -234,10 +248,9 @@ static size_t merge_fds(struct pollfd *fds, size_t n) {
 
 long epoll_host_watch(struct file *epf, struct pollfd **fds, size_t *cap) {
   struct epoll *ep = ep_of(epf);
-  purge(ep);
   size_t n = 0;
   for (size_t i = 0; i < ep->n; i++) {
-    struct ep_item *it = &ep->items[i];
+    struct ep_item *it = ep->items[i];
     if (item_disabled(it))
       continue;
     if (*cap - n < FILE_WATCH_MAX) {
@@ -254,17 +267,13 @@ long epoll_host_watch(struct file *epf, struct pollfd **fds, size_t *cap) {
   return (long)merge_fds(*fds, n);
 }
 
-size_t epoll_item_count(struct file *epf) {
-  purge(ep_of(epf));
-  return ep_of(epf)->n;
-}
+size_t epoll_item_count(struct file *epf) { return ep_of(epf)->n; }
 
 /* Readable while a wait would report something; reading nothing changes. */
 static short epoll_poll(struct file *f, short events) {
   struct epoll *ep = ep_of(f);
-  purge(ep);
   for (size_t i = 0; i < ep->n; i++)
-    if (item_pending(&ep->items[i], item_ready(&ep->items[i])))
+    if (item_pending(ep->items[i], item_ready(ep->items[i])))
       return POLLIN | POLLRDNORM;
   return 0;
 }
@@ -303,7 +312,7 @@ static const char *epoll_path(struct file *f) { return "anon_inode:[eventpoll]";
 static void epoll_release(struct file *f) {
   struct epoll *ep = ep_of(f);
   while (ep->n > 0)
-    item_remove(ep, ep->n - 1);
+    item_remove(ep->items[ep->n - 1]);
   free(ep->items);
   free(ep);
 }
@@ -316,14 +325,13 @@ static const struct file_ops epoll_ops = {
     .release = epoll_release,
 };
 
-int epoll_new(const struct fdtable *fds, struct file **out) {
+int epoll_new(struct file **out) {
   struct epoll *ep = calloc(1, sizeof *ep);
   struct file *f = ep ? file_new(&epoll_ops, O_RDWR, ep) : NULL;
   if (!f) {
     free(ep);
     return -ENOMEM;
   }
-  ep->fds = fds;
   *out = f;
   return 0;
 }

@@ -15,13 +15,13 @@
  * - EPOLLONESHOT disables an item after one report, until EPOLL_CTL_MOD;
  * - EPOLLEXCLUSIVE is accepted at ADD (one thread: nothing to wake alone);
  *   EPOLLWAKEUP is dropped, as for a caller without CAP_BLOCK_SUSPEND;
- * - an item lives while its descriptor still names its description: once
- *   the guest closes that fd (or it names another description) the item is
- *   dropped at the instance's next operation. Linux keeps it while the
- *   description has other descriptors; no program can tell but by closing
- *   one of several dups and waiting on the rest. The item holds a reference
- *   on the description until then, so an address can never be reused under
- *   a stale item;
+ * - an item is keyed by its fd and description, and lives as long as the
+ *   description: it holds no reference, and the description's end (its
+ *   last descriptor closed, dup2'd over or closed on exec, and no mapping
+ *   left) removes it at once from every instance (a file_observer per
+ *   item: O(items of that file)). So closing a registered pipe end lets
+ *   the other end see no reader right away, and an item whose fd was
+ *   closed while a dup lives on is still reported, as on Linux;
  * - nesting: an epoll may hold epolls that hold none, and an epoll held by
  *   another cannot take epolls, so there are no loops and waits never
  *   recurse more than once; anything deeper is -ELOOP, Linux's answer past
@@ -38,7 +38,6 @@
 #include <stdint.h>
 
 struct file;
-struct fdtable;
 
 /* Interest items of all instances together. hearth-vmm runs one VM per
  * process, so the count is the VM's. */
@@ -50,9 +49,8 @@ struct epoll_item_event {
   uint64_t data;
 };
 
-/* A new epoll description (O_RDWR) whose items are descriptors of `fds`,
- * which must outlive it. 0 or -ENOMEM. */
-int epoll_new(const struct fdtable *fds, struct file **out);
+/* A new epoll description (O_RDWR). 0 or -ENOMEM. */
+int epoll_new(struct file **out);
 
 bool file_is_epoll(const struct file *f);
 
@@ -79,7 +77,7 @@ int epoll_report(struct file *ep, int max, epoll_emit_fn *emit, void *ctx);
  * into *fds (grown as needed; *cap its size). Returns how many, or -ENOMEM. */
 long epoll_host_watch(struct file *ep, struct pollfd **fds, size_t *cap);
 
-/* Items of ep (after dropping those whose descriptor went away). */
+/* Items of ep. */
 size_t epoll_item_count(struct file *ep);
 
 #endif

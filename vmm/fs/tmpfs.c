@@ -256,6 +256,8 @@ static int replace_check(struct tmpfs_node *from, struct tmpfs_node *to) {
 static int tmpfs_rename(struct vnode *odirvn, const char *oname, struct vnode *ndirvn,
                         const char *nname, unsigned flags) {
   struct tmpfs_node *odir = tmpfs_node(odirvn), *ndir = tmpfs_node(ndirvn);
+  if (odir->fs != ndir->fs)
+    return -EXDEV; /* a node cannot move between two instances' caps */
   struct tmpfs_dirent *oe = dir_find(odir, oname);
   if (!oe)
     return -ENOENT;

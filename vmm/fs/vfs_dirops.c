@@ -1,10 +1,11 @@
 /* vfs_dirops.c - changes to directories: mkdirat, unlinkat (and rmdir),
- * renameat2. Only /tmp can change; the checks come in Linux's order, so a
- * program sees the same errno it would on a read-only root with a tmpfs
- * mounted on /tmp. */
+ * renameat2. Only /tmp and /code can change; the checks come in Linux's
+ * order, so a program sees the same errno it would on a read-only root with
+ * two tmpfs mounted on /tmp and /code (rename between them is -EXDEV). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "vfs_impl.h"
 #include "walk.h"
@@ -69,12 +70,18 @@ int vfs_unlinkat(struct vfs *v, const struct fdtable *fds, int dirfd, const char
   return r;
 }
 
+bool vfs_same_mount(struct vnode *a, struct vnode *b) {
+  struct stat sa, sb;
+  return a->fs == b->fs && a->ops->stat(a, &sa) == 0 && b->ops->stat(b, &sb) == 0 &&
+         sa.st_dev == sb.st_dev;
+}
+
 static int rename_checks(const struct walk_result *o, const struct walk_result *n, unsigned flags) {
   if (o->last != WALK_LAST_NAME)
     return -EBUSY;
   if (n->last != WALK_LAST_NAME)
     return (flags & RENAME_NOREPLACE) ? -EEXIST : -EBUSY;
-  if (o->parent->fs != n->parent->fs)
+  if (!vfs_same_mount(o->parent, n->parent))
     return -EXDEV;
   if (!o->parent->ops->rename)
     return -EROFS;

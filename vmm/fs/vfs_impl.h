@@ -3,6 +3,7 @@
 #ifndef HEARTH_VMM_FS_VFS_IMPL_H
 #define HEARTH_VMM_FS_VFS_IMPL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/sysmacros.h>
 #include <time.h>
@@ -66,6 +67,11 @@ int vfs_lookup(struct vfs *v, struct vnode *dir, const char *name, struct vnode 
  * ignore dirfd, as Linux does. */
 int vfs_start(struct vfs *v, const struct fdtable *fds, int dirfd, const char *path,
               struct vnode **out);
+
+/* Whether two vnodes are on the same mounted filesystem: the same kind,
+ * and the same st_dev (/tmp and /code are two tmpfs instances). Renames
+ * and links between mounts are -EXDEV. */
+bool vfs_same_mount(struct vnode *a, struct vnode *b);
 
 /* Parent for `..`: the parent, the root itself at the root, -ENOENT for a
  * removed directory. New reference. */

@@ -84,14 +84,6 @@ static int resolve_old(struct vfs *v, const struct fdtable *fds, int dirfd, cons
   return r;
 }
 
-/* Whether two vnodes are on the same mounted filesystem (/tmp and /code
- * are two tmpfs instances: their st_dev tells them apart). */
-static bool same_mount(struct vnode *a, struct vnode *b) {
-  struct stat sa, sb;
-  return a->fs == b->fs && a->ops->stat(a, &sa) == 0 && b->ops->stat(b, &sb) == 0 &&
-         sa.st_dev == sb.st_dev;
-}
-
 int vfs_linkat(struct vfs *v, const struct fdtable *fds, int olddirfd, const char *oldpath,
                int newdirfd, const char *newpath, int flags) {
   if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
@@ -106,7 +98,7 @@ int vfs_linkat(struct vfs *v, const struct fdtable *fds, int olddirfd, const cha
     r = check_new_name(&w);
     if (r == 0 && !w.parent->ops->create)
       r = -EROFS; /* a read-only mount, reported after the name checks */
-    if (r == 0 && !same_mount(old, w.parent))
+    if (r == 0 && !vfs_same_mount(old, w.parent))
       r = -EXDEV;
     if (r == 0)
       r = -EPERM; /* no filesystem here links: see the header comment */

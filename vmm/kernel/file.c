@@ -1,5 +1,6 @@
-/* file.c - open file descriptions: allocation and reference counting (see
- * file.h). The kinds of file live with their filesystems in vmm/fs. */
+/* file.c - open file descriptions: allocation, reference counting and
+ * the observers told of their end (see file.h). The kinds of file live
+ * with their filesystems in vmm/fs. */
 #include "file.h"
 
 #include <stdlib.h>
@@ -32,9 +33,34 @@ struct file *file_ref(struct file *f) {
   return f;
 }
 
+void file_observe(struct file *f, struct file_observer *o) {
+  o->prev = NULL;
+  o->next = f->observers;
+  if (o->next)
+    o->next->prev = o;
+  f->observers = o;
+}
+
+void file_unobserve(struct file *f, struct file_observer *o) {
+  if (o->prev)
+    o->prev->next = o->next;
+  else
+    f->observers = o->next;
+  if (o->next)
+    o->next->prev = o->prev;
+  o->next = o->prev = NULL;
+}
+
 void file_unref(struct file *f) {
   if (!f || --f->refs > 0)
     return;
+  /* Observers first: an epoll holding f (even an epoll f) lets go of it
+   * while f is still whole. */
+  while (f->observers) {
+    struct file_observer *o = f->observers;
+    file_unobserve(f, o);
+    o->gone(o, f);
+  }
   if (f->ops->release)
     f->ops->release(f); /* frees priv */
   free(f);

@@ -56,12 +56,22 @@ struct file_ops {
   void (*release)(struct file *f);
 };
 
+/* Something that names a description without holding a reference on it
+ * (an epoll item: Linux's items let go as the description goes) and must
+ * hear when it goes: told once, as the last reference drops, before the
+ * release, already unlinked. */
+struct file_observer {
+  struct file_observer *next, *prev;
+  void (*gone)(struct file_observer *o, struct file *f);
+};
+
 struct file {
   int refs;
   const struct file_ops *ops;
   int flags; /* O_ACCMODE | O_APPEND | O_NONBLOCK ... as given to open */
   off_t pos;
   void *priv;
+  struct file_observer *observers; /* a list, most recent first */
 };
 
 /* At most this many host fds per file in one wait. */
@@ -74,8 +84,13 @@ int file_host_watch(struct file *f, short events, struct pollfd *out, int max);
 /* A new description with one reference, or NULL on allocation failure. */
 struct file *file_new(const struct file_ops *ops, int flags, void *priv);
 struct file *file_ref(struct file *f);
-/* Drops a reference; the last one calls ops->release. */
+/* Drops a reference; the last one tells every observer, then calls
+ * ops->release. */
 void file_unref(struct file *f);
+
+/* Links o (its gone set) to f's observers, or unlinks it: O(1) each. */
+void file_observe(struct file *f, struct file_observer *o);
+void file_unobserve(struct file *f, struct file_observer *o);
 
 static inline bool file_readable(const struct file *f) {
   int acc = f->flags & 3;

@@ -115,9 +115,12 @@ void sigframe_fill(struct guest_rt_sigframe *f, const struct kvm_regs *r, const 
   sc->err = info->error_code;
   sc->trapno = info->trapno;
   sc->cr2 = info->trapno == X86_TRAP_PF ? info->addr : 0;
-  sc->oldmask = s->blocked;
+  /* The mask rt_sigreturn restores: the caller's own when the signal ends
+   * a wait under a temporary mask (sigstate.h, restore_mask). */
+  uint64_t old_mask = s->restore_mask ? s->saved_mask : s->blocked;
+  sc->oldmask = old_mask;
   sc->fpstate = fpstate;
-  f->uc.uc_sigmask = s->blocked;
+  f->uc.uc_sigmask = old_mask;
   sigframe_fill_siginfo(&f->info, info);
 }
 
@@ -195,6 +198,7 @@ int sigframe_setup(struct vm *vm, const struct sig_info *info, const struct gues
   sigframe_fill(&f, r, &vm->sig, act, info, fpstate);
   if (sigframe_write(vm, &f, frame, fp_img, fpframe_size(&l), fpstate) < 0)
     return -EFAULT;
+  vm->sig.restore_mask = false; /* the frame holds the caller's mask now */
   fpframe_initial(&xs);
   if ((rc = xsave_write(&vm->kvm, &xs)) < 0)
     return kvm_failure(rc);

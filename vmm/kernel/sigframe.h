@@ -86,7 +86,8 @@ int sigframe_locate(const struct sig_state *s, const struct guest_sigaction *act
 
 /* Fills the frame for delivering `info` to `act` from the interrupted
  * registers r, with the mask and alternate stack of s (before the handler's
- * own mask is applied) and the FPU state at fpstate. */
+ * own mask is applied; the saved caller's mask while s->restore_mask) and
+ * the FPU state at fpstate. */
 void sigframe_fill(struct guest_rt_sigframe *f, const struct kvm_regs *r, const struct sig_state *s,
                    const struct guest_sigaction *act, const struct sig_info *info,
                    uint64_t fpstate);
@@ -103,8 +104,9 @@ uint32_t sigframe_stack_need(const struct xsave_layout *l);
 /* Enters act's handler for `info`: writes the frame and the FPU state to
  * the guest's stack, gives the handler a fresh FPU state, and points the
  * vCPU at it (RDI=signo, RSI=&info, RDX=&uc, RAX=0, RSP=frame with the
- * return address on top, RIP=handler). Leaves the mask and disposition to
- * the caller. 0; -EFAULT when the guest's state makes the frame impossible
+ * return address on top, RIP=handler). Clears vm->sig.restore_mask once
+ * the frame holds the saved mask; leaves the blocked mask and disposition
+ * to the caller. 0; -EFAULT when the guest's state makes the frame impossible
  * (no SA_RESTORER, unwritable stack, alternate stack too small, handler
  * address not canonical): the caller raises SIGSEGV; other negative errnos
  * when KVM fails. */

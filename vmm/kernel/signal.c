@@ -121,4 +121,9 @@ void sig_deliver_pending(struct vm *vm) {
       vm->sig.action[sig].handler = GUEST_SIG_DFL;
     sig_enter_handler(vm, &info, &act);
   }
+  /* No frame took the caller's mask from a wait's temporary one. */
+  if (vm->sig.restore_mask) {
+    vm->sig.blocked = vm->sig.saved_mask;
+    vm->sig.restore_mask = false;
+  }
 }

@@ -27,6 +27,7 @@ void sig_state_exec(struct sig_state *s) {
   }
   sig_altstack_reset(s);
   s->frame_restored = false;
+  s->restore_mask = false; /* no call is waiting across an exec */
 }
 
 enum sig_default sig_default_action(int sig) {

@@ -92,6 +92,14 @@ struct sig_state {
    * good frame, so the run loop must not apply the usual system call return
    * (RIP, RCX, R11, RFLAGS); false on a bad frame (SIGSEGV forced). */
   bool frame_restored;
+  /* Linux's TIF_RESTORE_SIGMASK: a call that waits under a temporary mask
+   * (ppoll, epoll_pwait) keeps the caller's own here while the temporary
+   * one is `blocked`. The first signal frame built saves saved_mask (so the
+   * handler runs under the temporary mask, and its return brings the
+   * caller's back) and clears the flag; with no frame built, the end of
+   * sig_deliver_pending puts saved_mask back. */
+  bool restore_mask;
+  uint64_t saved_mask;
 };
 
 /* What SIG_DFL does, per Linux. Core-dumping signals terminate too (no core

@@ -3,10 +3,10 @@
  * streams (the descriptions themselves: stdio_frame_io.c), and, when the
  * guest ends, END(RESPONSE), END(LOG) and the RESULT frame of PROTOCOL.md.
  *
- * hearth-vmm runs one VM per process, and an invocation is framed at most
- * once in it, so the framing in progress is kept here (the VM is checked).
- * The finish writes with a deadline: a host that stops reading cannot hold
- * the VMM's exit for more than FINISH_SECONDS. */
+ * An invocation is framed at most once per VM: the framing in progress
+ * hangs off the VM (vm->frame) from attach to finish. The finish writes
+ * with a deadline: a host that stops reading cannot hold the VMM's exit
+ * for more than FINISH_SECONDS. */
 #include "stdio_frame.h"
 
 #include <errno.h>
@@ -29,9 +29,7 @@
 #define FINISH_SECONDS 2           /* the most the end of an invocation may wait */
 #define RESULT_JSON_MAX 512        /* RESULT's members are short */
 
-static struct frame_state *framing; /* the VM's, from attach to finish */
-
-void frame_state_unref(struct frame_state *st) {
+void stdio_frame_unref(struct stdio_frame *st) {
   if (--st->refs > 0)
     return;
   hf_decoder_free(&st->dec);
@@ -46,9 +44,9 @@ static uint64_t cap_of(uint64_t asked, uint64_t dflt) {
   return asked > FRAME_CAP_MAX ? FRAME_CAP_MAX : asked;
 }
 
-static struct frame_state *state_new(struct vm *vm, struct file *conn, int fd,
+static struct stdio_frame *state_new(struct vm *vm, struct file *conn, int fd,
                                      const struct hearth_frame_stdio *req) {
-  struct frame_state *st = calloc(1, sizeof *st);
+  struct stdio_frame *st = calloc(1, sizeof *st);
   if (!st)
     return NULL;
   st->pending = malloc(FRAME_OUT_MAX + HF_HEADER_SIZE);
@@ -57,7 +55,7 @@ static struct frame_state *state_new(struct vm *vm, struct file *conn, int fd,
     free(st);
     return NULL;
   }
-  st->refs = 1; /* the registration in `framing` */
+  st->refs = 1; /* the VM's: vm->frame */
   st->vm = vm;
   st->conn = file_ref(conn);
   st->fd = fd;
@@ -89,12 +87,12 @@ long stdio_frame_attach(struct vm *vm, struct file *conn, uint64_t arg) {
     return -EFAULT;
   if (req.reserved[0] || req.reserved[1])
     return -EINVAL;
-  if (framing)
+  if (vm->frame)
     return -EBUSY;
   int fd = vsock_file_stream_fd(conn);
   if (fd < 0)
     return fd;
-  struct frame_state *st = state_new(vm, conn, fd, &req);
+  struct stdio_frame *st = state_new(vm, conn, fd, &req);
   if (!st)
     return -ENOMEM;
   struct file *files[3];
@@ -102,10 +100,10 @@ long stdio_frame_attach(struct vm *vm, struct file *conn, uint64_t arg) {
   if (r == 0)
     r = install_stdio(vm, files);
   if (r < 0) {
-    frame_state_unref(st);
+    stdio_frame_unref(st);
     return r;
   }
-  framing = st;
+  vm->frame = st;
   return 0;
 }
 
@@ -129,7 +127,7 @@ static const char *result_status(const struct vm *vm, char *error, size_t len) {
   }
 }
 
-static long result_json(const struct frame_state *st, uint64_t duration_us, char *buf, size_t cap) {
+static long result_json(const struct stdio_frame *st, uint64_t duration_us, char *buf, size_t cap) {
   char error[64];
   const char *status = result_status(st->vm, error, sizeof error);
   struct json_writer w;
@@ -161,7 +159,7 @@ static uint64_t micros_since(struct timespec start) {
   return (uint64_t)d.tv_sec * 1000000u + (uint64_t)d.tv_nsec / 1000u;
 }
 
-void frame_send_error(struct frame_state *st, const char *code, const char *message) {
+void frame_send_error(struct stdio_frame *st, const char *code, const char *message) {
   char json[512];
   struct json_writer jw;
   json_writer_init(&jw, json, sizeof json);
@@ -178,7 +176,7 @@ void frame_send_error(struct frame_state *st, const char *code, const char *mess
 }
 
 /* Both ENDs (after any pending tail), then RESULT. */
-static int end_invocation(struct frame_state *st) {
+static int end_invocation(struct stdio_frame *st) {
   uint64_t duration_us = micros_since(st->start);
   struct timespec deadline = deadline_in(FINISH_SECONDS);
   struct frame_wait w = {.stop = NULL, .deadline = &deadline}; /* the VM has stopped */
@@ -195,14 +193,14 @@ static int end_invocation(struct frame_state *st) {
 }
 
 void stdio_frame_finish(struct vm *vm) {
-  struct frame_state *st = framing;
-  if (!st || st->vm != vm)
+  struct stdio_frame *st = vm->frame;
+  if (!st)
     return;
-  framing = NULL;
+  vm->frame = NULL;
   bool gone = st->dead != 0; /* the host left, or broke the protocol: nothing to say */
   int r = gone ? 0 : end_invocation(st);
   if (r < 0)
     vlog(VLOG_WARN, "framed stdio: cannot end the invocation on the connection: %s", strerror(-r));
   st->finished = true;
-  frame_state_unref(st);
+  stdio_frame_unref(st);
 }

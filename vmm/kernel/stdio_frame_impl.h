@@ -27,7 +27,7 @@ struct frame_out {
   bool truncated; /* bytes past the cap were dropped */
 };
 
-struct frame_state {
+struct stdio_frame {
   int refs;
   struct vm *vm;
   struct file *conn; /* a reference */
@@ -55,12 +55,12 @@ struct frame_wait {
   const struct timespec *deadline; /* CLOCK_MONOTONIC; NULL: none */
 };
 
-void frame_state_unref(struct frame_state *st);
+void stdio_frame_unref(struct stdio_frame *st);
 
 /* The three descriptions over st (each with its own reference on st):
  * out[0] reads EVENT, out[1] writes RESPONSE, out[2] writes LOG. 0 or
  * -ENOMEM (nothing made). */
-int frame_files_new(struct frame_state *st, struct file *out[3]);
+int frame_files_new(struct stdio_frame *st, struct file *out[3]);
 
 /* Payload bytes in one DATA frame of fd 1 or 2: a frame's unsent tail is
  * all framed stdio ever holds of the guest's output. */
@@ -70,12 +70,12 @@ int frame_files_new(struct frame_state *st, struct file *out[3]);
  * after any pending tail, sleeping while the socket is full within w's
  * limits. 0, -EINTR (stopped), -ETIMEDOUT, or -EPIPE once the socket
  * failed (st->dead is set then). */
-int frame_send_whole(struct frame_state *st, uint8_t type, uint8_t stream, const void *buf,
+int frame_send_whole(struct stdio_frame *st, uint8_t type, uint8_t stream, const void *buf,
                      uint32_t len, const struct frame_wait *w);
 
 /* Sends an ERROR frame {"code":code,"message":message} (best effort, for
  * at most a few seconds) and marks the connection dead, as PROTOCOL.md
  * asks of a reader that got a bad frame (stdio_frame.c). */
-void frame_send_error(struct frame_state *st, const char *code, const char *message);
+void frame_send_error(struct stdio_frame *st, const char *code, const char *message);
 
 #endif

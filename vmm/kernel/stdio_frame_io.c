@@ -41,7 +41,7 @@
 
 /* One of the three descriptions. */
 struct frame_end {
-  struct frame_state *st;
+  struct stdio_frame *st;
   struct frame_out *out; /* NULL for the EVENT reader */
   unsigned ino;
   char path[32];
@@ -93,7 +93,7 @@ static void consume(struct iovec **v, int *n, size_t k) {
 
 /* Sends all of v[0..n) (v is used up), sleeping within w's limits. A
  * socket error kills the connection: the guest sees a broken pipe. */
-static int send_all(struct frame_state *st, struct iovec *v, int n, const struct frame_wait *w) {
+static int send_all(struct stdio_frame *st, struct iovec *v, int n, const struct frame_wait *w) {
   while (n > 0) {
     struct msghdr m = {.msg_iov = v, .msg_iovlen = (size_t)n};
     ssize_t k = sendmsg(st->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -112,7 +112,7 @@ static int send_all(struct frame_state *st, struct iovec *v, int n, const struct
 
 /* Sends what the socket takes now of the pending tail: 0 once none is
  * left, -EAGAIN, -EPIPE. */
-static int pending_send_now(struct frame_state *st) {
+static int pending_send_now(struct stdio_frame *st) {
   while (st->pending_pos < st->pending_len) {
     ssize_t k = send(st->fd, st->pending + st->pending_pos, st->pending_len - st->pending_pos,
                      MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -127,7 +127,7 @@ static int pending_send_now(struct frame_state *st) {
   return 0;
 }
 
-static int pending_flush(struct frame_state *st, const struct frame_wait *w) {
+static int pending_flush(struct stdio_frame *st, const struct frame_wait *w) {
   int r;
   while ((r = pending_send_now(st)) == -EAGAIN)
     if ((r = wait_writable(st->fd, w)) < 0)
@@ -135,7 +135,7 @@ static int pending_flush(struct frame_state *st, const struct frame_wait *w) {
   return r;
 }
 
-int frame_send_whole(struct frame_state *st, uint8_t type, uint8_t stream, const void *buf,
+int frame_send_whole(struct stdio_frame *st, uint8_t type, uint8_t stream, const void *buf,
                      uint32_t len, const struct frame_wait *w) {
   if (st->dead)
     return st->dead;
@@ -171,7 +171,7 @@ static size_t gather(const struct iovec *iov, int iovcnt, size_t off, size_t max
 }
 
 /* Keeps the bytes of v[0..n) from `from` on as the pending tail. */
-static void keep_tail(struct frame_state *st, const struct iovec *v, int n, size_t from) {
+static void keep_tail(struct stdio_frame *st, const struct iovec *v, int n, size_t from) {
   size_t len = 0;
   for (int i = 0; i < n; i++) {
     size_t skip = from < v[i].iov_len ? from : v[i].iov_len;
@@ -187,7 +187,7 @@ static void keep_tail(struct frame_state *st, const struct iovec *v, int n, size
  * `off`, fewer when they lie in many small iovecs: sends what the socket
  * takes now and keeps the rest of the frame as the pending tail. Returns
  * the payload bytes framed, -EAGAIN (nothing sent), or -EPIPE. */
-static ssize_t frame_start(struct frame_state *st, uint8_t stream, const struct iovec *iov,
+static ssize_t frame_start(struct stdio_frame *st, uint8_t stream, const struct iovec *iov,
                            int iovcnt, size_t off, size_t max) {
   struct iovec v[FRAME_IOV_MAX];
   uint8_t hdr[HF_HEADER_SIZE];
@@ -213,7 +213,7 @@ static ssize_t frame_start(struct frame_state *st, uint8_t stream, const struct 
  * layer sleeps (or answers O_NONBLOCK). Bytes past the cap are reported
  * written and counted out. */
 static ssize_t out_write(struct file *f, const struct iovec *iov, int iovcnt) {
-  struct frame_state *st = end_of(f)->st;
+  struct stdio_frame *st = end_of(f)->st;
   struct frame_out *o = end_of(f)->out;
   if (st->dead || st->finished)
     return st->dead ? st->dead : -EPIPE;
@@ -238,7 +238,7 @@ static ssize_t out_write(struct file *f, const struct iovec *iov, int iovcnt) {
 }
 
 static short out_poll(struct file *f, short events) {
-  struct frame_state *st = end_of(f)->st;
+  struct stdio_frame *st = end_of(f)->st;
   struct frame_out *o = end_of(f)->out;
   if (st->dead || st->finished)
     return POLLOUT | POLLERR; /* a write fails at once */
@@ -260,7 +260,7 @@ static int out_host_watch(struct file *f, short events, struct pollfd *out, int 
 
 /* Records a failure of the EVENT stream; a bad frame is answered with an
  * ERROR frame, after which the connection carries nothing more. */
-static ssize_t event_fail(struct frame_state *st, int err) {
+static ssize_t event_fail(struct stdio_frame *st, int err) {
   st->event_error = err;
   if (err == -EPROTO)
     frame_send_error(st, "protocol", "the EVENT stream holds a frame other than DATA or END");
@@ -269,7 +269,7 @@ static ssize_t event_fail(struct frame_state *st, int err) {
 
 /* After a feed: 0 to go on, or the stream's error. A complete header must
  * be DATA or END of the EVENT stream. */
-static ssize_t event_check(struct frame_state *st, const struct hf_event *ev) {
+static ssize_t event_check(struct stdio_frame *st, const struct hf_event *ev) {
   const struct hf_header *h = &ev->header;
   if (ev->kind == HF_EV_NONE) {
     if (!st->dec.in_payload)
@@ -284,7 +284,7 @@ static ssize_t event_check(struct frame_state *st, const struct hf_event *ev) {
 }
 
 /* Reads what is missing of the next header (never more): 0 to go on. */
-static ssize_t read_header(struct frame_state *st) {
+static ssize_t read_header(struct stdio_frame *st) {
   uint8_t buf[HF_HEADER_SIZE];
   ssize_t n = recv(st->fd, buf, HF_HEADER_SIZE - st->dec.hdr_have, MSG_DONTWAIT);
   if (n < 0)
@@ -313,7 +313,7 @@ static int clip(const struct iovec *iov, int iovcnt, size_t limit, struct iovec 
 /* Receives payload of the current DATA frame straight into the guest's
  * buffers, then tells the decoder they went by. Bytes, 0 to go on, or an
  * error. */
-static ssize_t read_payload(struct frame_state *st, const struct iovec *iov, int iovcnt) {
+static ssize_t read_payload(struct stdio_frame *st, const struct iovec *iov, int iovcnt) {
   struct iovec v[FRAME_IOV_MAX];
   int n = clip(iov, iovcnt, st->dec.cur.length - st->dec.payload_have, v);
   struct msghdr m = {.msg_iov = v, .msg_iovlen = (size_t)n};
@@ -334,7 +334,7 @@ static ssize_t read_payload(struct frame_state *st, const struct iovec *iov, int
 }
 
 static ssize_t event_read(struct file *f, const struct iovec *iov, int iovcnt) {
-  struct frame_state *st = end_of(f)->st;
+  struct stdio_frame *st = end_of(f)->st;
   if (iov_total(iov, iovcnt) == 0)
     return 0;
   for (;;) {
@@ -351,7 +351,7 @@ static ssize_t event_read(struct file *f, const struct iovec *iov, int iovcnt) {
 /* Readable when a read would not wait: bytes on the socket (a read may
  * still find them only part of a header: -EAGAIN), the end, or an error. */
 static short event_poll(struct file *f, short events) {
-  struct frame_state *st = end_of(f)->st;
+  struct stdio_frame *st = end_of(f)->st;
   if (st->event_error || st->event_done || poll_now(st->fd, POLLIN))
     return POLLIN | POLLRDNORM;
   return 0;
@@ -382,7 +382,7 @@ static int end_fstat(struct file *f, struct stat *st) {
 static const char *end_path(struct file *f) { return end_of(f)->path; }
 
 static void end_release(struct file *f) {
-  frame_state_unref(end_of(f)->st);
+  stdio_frame_unref(end_of(f)->st);
   free(f->priv);
 }
 
@@ -404,7 +404,7 @@ static const struct file_ops out_ops = {
     .release = end_release,
 };
 
-static struct file *end_new(struct frame_state *st, struct frame_out *out, unsigned ino) {
+static struct file *end_new(struct stdio_frame *st, struct frame_out *out, unsigned ino) {
   struct frame_end *e = calloc(1, sizeof *e);
   struct file *f = e ? file_new(out ? &out_ops : &event_ops, out ? O_WRONLY : O_RDONLY, e) : NULL;
   if (!f) {
@@ -419,7 +419,7 @@ static struct file *end_new(struct frame_state *st, struct frame_out *out, unsig
   return f;
 }
 
-int frame_files_new(struct frame_state *st, struct file *out[3]) {
+int frame_files_new(struct stdio_frame *st, struct file *out[3]) {
   out[0] = end_new(st, NULL, 1);
   out[1] = out[0] ? end_new(st, &st->response, 2) : NULL;
   out[2] = out[1] ? end_new(st, &st->log, 3) : NULL;

@@ -40,7 +40,7 @@ static struct file *get_file(struct vm *vm, uint64_t fd) {
 
 static long create(struct vm *vm, bool cloexec) {
   struct file *f;
-  long r = epoll_new(&vm->fds, &f);
+  long r = epoll_new(&f);
   if (r < 0)
     return r;
   r = fdtable_install(&vm->fds, f, cloexec, 0);
@@ -109,10 +109,11 @@ static long sleep_on_items(struct vm *vm, struct file *ep, const struct timespec
 }
 
 /* Linux's ep_poll: report what is ready; else 0 for a zero timeout, else
- * -EINTR for a signal the mask lets through (delivered as the call
- * returns), else sleep and look again. timeout NULL: no limit. */
+ * -EINTR for a signal the mask in force lets through (delivered as the
+ * call returns, even one that is then ignored: epoll waits are not
+ * restarted), else sleep and look again. timeout NULL: no limit. */
 static long wait_loop(struct vm *vm, struct file *ep, uint64_t events, int maxevents,
-                      const struct timespec *timeout, const struct wait_sigmask *mask) {
+                      const struct timespec *timeout) {
   struct timespec deadline;
   if (timeout) {
     clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -127,13 +128,7 @@ static long wait_loop(struct vm *vm, struct file *ep, uint64_t events, int maxev
       break;
     if (timeout && ts_is_zero(*timeout))
       break;
-    uint64_t sigs = wait_sigmask_ready(vm, mask);
-    if (sigs) {
-      wait_sigmask_deliver(vm, sigs);
-      r = -EINTR;
-      break;
-    }
-    if (stopping(vm)) {
+    if (wait_sigmask_ready(vm) || stopping(vm)) {
       r = -EINTR;
       break;
     }
@@ -156,7 +151,10 @@ static long do_epoll_wait(struct vm *vm, const uint64_t *a, const struct timespe
     return -EBADF;
   if (!file_is_epoll(ep))
     return -EINVAL;
-  return wait_loop(vm, ep, a[1], maxevents, timeout, mask);
+  wait_sigmask_begin(vm, mask);
+  long r = wait_loop(vm, ep, a[1], maxevents, timeout);
+  wait_sigmask_end(vm, mask, r);
+  return r;
 }
 
 /* A timeout in milliseconds: negative waits for ever. */

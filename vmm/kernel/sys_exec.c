@@ -3,13 +3,14 @@
  * handler) with the host connection as an inherited descriptor.
  *
  * As on Linux, everything that can fail for a reason the caller should
- * hear about is checked first — the path, the arguments, that the file is
- * an executable ELF — while the old program is intact. Then comes the point
- * of no return: close-on-exec descriptors close, every mapping goes,
- * signal handlers reset, and the new program is loaded into the empty
- * address space. A failure after that point kills the process (SIGSEGV),
- * as Linux does when it cannot finish an exec. */
-#include <elf.h>
+ * hear about is checked first, in Linux's order — the file
+ * (-ENOENT, -EACCES...), the arguments (-EFAULT, -E2BIG), the format
+ * (-ENOEXEC, "#!" scripts included: exec_check.h) — while the old program
+ * is intact. Then comes the point of no return: close-on-exec descriptors
+ * close, every mapping goes, signal handlers reset (ignored signals, the
+ * blocked mask and pending signals stay), and the new program is loaded
+ * into the empty address space. A failure after that point kills the
+ * process (SIGSEGV), as Linux does when it cannot finish an exec. */
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -17,19 +18,18 @@
 #include <string.h>
 
 #include "fs/vfs.h"
+#include "kernel/exec_check.h"
 #include "kernel/fdtable.h"
 #include "kernel/sigstate.h"
 #include "kernel/syscalls.h"
 #include "kernel/xsave.h"
-#include "loader/elfmap.h"
 #include "loader/load.h"
-#include "loader/loadfile.h"
 #include "log.h"
 #include "mem/uaccess.h"
 #include "vdso/vdso.h"
 #include "vm.h"
 
-#define EXEC_STRING_MAX (128u << 10) /* Linux's MAX_ARG_STRLEN */
+#define EXEC_STRING_MAX (128u << 10) /* Linux's MAX_ARG_STRLEN, NUL included */
 #define EXEC_TOTAL_MAX (2u << 20)    /* a quarter of the 8 MiB stack, as Linux */
 #define EXEC_COUNT_MAX 65536u        /* argv and envp entries, each */
 
@@ -47,10 +47,10 @@ static void exec_vec_free(struct exec_vec *ev) {
   ev->n = 0;
 }
 
-/* One guest string into a fresh host copy; *total counts bytes against
- * EXEC_TOTAL_MAX. */
+/* One guest string into a fresh host copy (scratch holds EXEC_STRING_MAX
+ * bytes); *total counts bytes against EXEC_TOTAL_MAX. */
 static long copy_string(struct vm *vm, uint64_t gva, char *scratch, size_t *total, char **out) {
-  long len = uaccess_strncpy_from(&vm->mem, scratch, gva, EXEC_STRING_MAX + 1);
+  long len = uaccess_strncpy_from(&vm->mem, scratch, gva, EXEC_STRING_MAX);
   if (len == -ENAMETOOLONG)
     return -E2BIG;
   if (len < 0)
@@ -90,17 +90,18 @@ static long copy_vector(struct vm *vm, uint64_t gva, char *scratch, size_t *tota
   }
 }
 
-/* The checks made while the old program still runs: an executable regular
- * file holding an ELF the loader takes. */
-static long exec_precheck(struct vm *vm, const char *path) {
-  struct load_file lf;
-  int rc = load_file_open(vm, path, &lf);
-  if (rc < 0)
-    return rc;
-  struct elf_info info;
-  rc = elfmap_read_headers(&lf, &info);
-  load_file_close(&lf);
-  return rc;
+/* Linux (since 5.18) runs a program given no arguments with argv[0] ""
+ * rather than with argc 0, which programs do not expect. */
+static long ensure_argv0(struct exec_vec *argv) {
+  if (argv->n > 0)
+    return 0;
+  char *empty = strdup("");
+  if (!empty)
+    return -ENOMEM;
+  argv->v[0] = empty;
+  argv->v[1] = NULL;
+  argv->n = 1;
+  return 0;
 }
 
 /* The vCPU's x87/SSE/AVX state as a new process gets it: every component
@@ -128,15 +129,18 @@ static void exec_drop_mappings(struct vm *vm) {
   vm->vdso.vvar = NULL;
 }
 
-/* Past the point of no return: the new program replaces the old. */
-static int exec_replace(struct vm *vm, const char *path, const struct exec_vec *argv,
-                        const struct exec_vec *envp) {
+/* Past the point of no return: the new program replaces the old.
+ * /proc/self/exe names its canonical path. */
+static int exec_replace(struct vm *vm, const char *path, const char *canonical,
+                        const struct exec_vec *argv, const struct exec_vec *envp) {
   fdtable_close_on_exec(&vm->fds);
   exec_drop_mappings(vm);
   sig_state_exec(&vm->sig);
   vm->proc.clear_child_tid = vm->proc.robust_list = vm->proc.robust_len = 0;
   struct load_result start;
   int rc = load_program_args(vm, path, argv->v, envp->v, &start);
+  if (rc == 0)
+    rc = vfs_set_exe(vm->vfs, canonical);
   if (rc == 0)
     rc = vdso_start(vm);
   if (rc == 0)
@@ -158,29 +162,48 @@ static int exec_replace(struct vm *vm, const char *path, const struct exec_vec *
   return 0;
 }
 
-long sys_execve(struct vm *vm, const uint64_t *a) {
-  char *scratch = malloc(EXEC_STRING_MAX + 1), path[PATH_MAX];
-  struct exec_vec argv = {0}, envp = {0};
+/* The checks of Linux's order, up to the point of no return: 0 with the
+ * copies made and the canonical path in *canonical, or -errno. */
+static long exec_prepare(struct vm *vm, const uint64_t *a, const char *path, struct exec_vec *argv,
+                         struct exec_vec *envp, char **canonical) {
+  struct exec_image img;
+  long rc = exec_open(vm, path, &img);
+  if (rc < 0)
+    return rc;
+  char *scratch = malloc(EXEC_STRING_MAX);
   size_t total = 0;
-  long rc = scratch ? uaccess_strncpy_from(&vm->mem, path, a[0], sizeof path) : -ENOMEM;
+  rc = scratch ? copy_vector(vm, a[1], scratch, &total, argv) : -ENOMEM;
+  if (rc >= 0)
+    rc = copy_vector(vm, a[2], scratch, &total, envp);
+  free(scratch);
+  if (rc >= 0)
+    rc = ensure_argv0(argv);
+  if (rc >= 0)
+    rc = exec_check_format(vm, &img);
+  if (rc >= 0 && !(*canonical = exec_canonical_path(&img)))
+    rc = -ENOMEM;
+  exec_close(&img);
+  return rc;
+}
+
+long sys_execve(struct vm *vm, const uint64_t *a) {
+  char path[PATH_MAX], *canonical = NULL;
+  struct exec_vec argv = {0}, envp = {0};
+  long rc = uaccess_strncpy_from(&vm->mem, path, a[0], sizeof path);
   if (rc >= 0 && !path[0])
     rc = -ENOENT;
   if (rc >= 0)
-    rc = copy_vector(vm, a[1], scratch, &total, &argv);
-  if (rc >= 0)
-    rc = copy_vector(vm, a[2], scratch, &total, &envp);
-  free(scratch);
-  if (rc >= 0)
-    rc = exec_precheck(vm, path);
+    rc = exec_prepare(vm, a, path, &argv, &envp, &canonical);
   if (rc >= 0) {
-    vlog(VLOG_DEBUG, "execve %s (%zu args, %zu env)", path, argv.n, envp.n);
-    rc = exec_replace(vm, path, &argv, &envp);
+    VLOG_LIMITED(VLOG_DEBUG, "execve %s (%zu args, %zu env)", path, argv.n, envp.n);
+    rc = exec_replace(vm, path, canonical, &argv, &envp);
     if (rc < 0) {
       vlog(VLOG_ERROR, "execve %s failed past the point of no return (%s): SIGSEGV", path,
            strerror((int)-rc));
       vm_stop_signal(vm, SIGSEGV);
     }
   }
+  free(canonical);
   exec_vec_free(&argv);
   exec_vec_free(&envp);
   return rc < 0 ? rc : 0;

@@ -77,26 +77,23 @@ static long host_watch(struct vm *vm, const struct pollfd *fds, nfds_t n, struct
 /* Linux's ppoll ends with -EINTR once nothing is ready and a signal its
  * mask lets through is pending; one that would only be ignored restarts the
  * call unseen (-ERESTARTNOHAND), so it is thrown away and the wait goes on. */
-static long signals_end_wait(struct vm *vm, const struct wait_sigmask *mask) {
-  uint64_t sigs = wait_sigmask_ready(vm, mask);
+static long signals_end_wait(struct vm *vm) {
+  uint64_t sigs = wait_sigmask_ready(vm);
   uint64_t acting = wait_sigmask_acting(vm, sigs);
   wait_sigmask_discard(vm, sigs & ~acting);
-  if (!acting)
-    return 0;
-  wait_sigmask_deliver(vm, acting);
-  return -EINTR;
+  return acting ? -EINTR : 0;
 }
 
 /* Waits until something in fds is ready or the deadline (NULL: none)
  * passes; once when `once`. Returns the ready count, 0 on timeout, -EINTR
- * when stopping or for a signal the mask lets through. */
+ * when stopping or for a signal the mask in force lets through. */
 static long poll_wait(struct vm *vm, struct pollfd *fds, nfds_t n, struct host_set *host,
-                      const struct timespec *deadline, bool once, const struct wait_sigmask *mask) {
+                      const struct timespec *deadline, bool once) {
   for (;;) {
     int count = scan(vm, fds, n);
     if (count > 0)
       return count;
-    long r = signals_end_wait(vm, mask);
+    long r = signals_end_wait(vm);
     if (r < 0 || once)
       return r;
     if (vm->timeout_fired || vm->stop != VM_RUNNING)
@@ -116,7 +113,7 @@ static long poll_wait(struct vm *vm, struct pollfd *fds, nfds_t n, struct host_s
 
 /* timeout NULL: wait for ever. *left gets the time not slept. */
 static long do_poll(struct vm *vm, uint64_t gva, uint64_t nfds, const struct timespec *timeout,
-                    struct timespec *left, const struct wait_sigmask *mask) {
+                    struct timespec *left) {
   if (nfds > (uint64_t)vm->fds.limit)
     return -EINVAL;
   size_t bytes = nfds * sizeof(struct pollfd);
@@ -130,8 +127,8 @@ static long do_poll(struct vm *vm, uint64_t gva, uint64_t nfds, const struct tim
   if (timeout)
     deadline = ts_add(start, *timeout);
   if (r == 0)
-    r = poll_wait(vm, fds, nfds, &host, timeout ? &deadline : NULL, timeout && ts_is_zero(*timeout),
-                  mask);
+    r = poll_wait(vm, fds, nfds, &host, timeout ? &deadline : NULL,
+                  timeout && ts_is_zero(*timeout));
   if (r >= 0 && uaccess_copy_to(&vm->mem, gva, fds, bytes) < 0)
     r = -EFAULT;
   if (timeout) {
@@ -147,8 +144,7 @@ static long do_poll(struct vm *vm, uint64_t gva, uint64_t nfds, const struct tim
 long sys_poll(struct vm *vm, const uint64_t *a) {
   int ms = (int)a[2];
   struct timespec timeout = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000}, left;
-  struct wait_sigmask none = {0};
-  return do_poll(vm, a[0], (uint32_t)a[1], ms < 0 ? NULL : &timeout, &left, &none);
+  return do_poll(vm, a[0], (uint32_t)a[1], ms < 0 ? NULL : &timeout, &left);
 }
 
 long sys_ppoll(struct vm *vm, const uint64_t *a) {
@@ -165,7 +161,9 @@ long sys_ppoll(struct vm *vm, const uint64_t *a) {
   long r = wait_sigmask_get(vm, a[3], a[4], &mask);
   if (r < 0)
     return r;
-  r = do_poll(vm, a[0], (uint32_t)a[1], a[2] ? &timeout : NULL, &left, &mask);
+  wait_sigmask_begin(vm, &mask);
+  r = do_poll(vm, a[0], (uint32_t)a[1], a[2] ? &timeout : NULL, &left);
+  wait_sigmask_end(vm, &mask, r);
   if (a[2] && r != -EFAULT) { /* Linux reports the time left; a read-only timespec is fine */
     gts = ts_to_guest(left);
     uaccess_copy_to(&vm->mem, a[2], &gts, sizeof gts);

@@ -1,5 +1,6 @@
 /* wait_sigmask.c - the temporary signal mask of ppoll and epoll_pwait (see
- * wait_sigmask.h). */
+ * wait_sigmask.h): Linux's set_user_sigmask and
+ * restore_saved_sigmask_unless on sig_state's saved mask. */
 #include "wait_sigmask.h"
 
 #include <errno.h>
@@ -21,9 +22,22 @@ long wait_sigmask_get(struct vm *vm, uint64_t gva, uint64_t size, struct wait_si
   return 0;
 }
 
-uint64_t wait_sigmask_ready(const struct vm *vm, const struct wait_sigmask *m) {
-  return m->set ? vm->sig.pending & ~m->mask : 0;
+void wait_sigmask_begin(struct vm *vm, const struct wait_sigmask *m) {
+  if (!m->set)
+    return;
+  vm->sig.saved_mask = vm->sig.blocked;
+  vm->sig.restore_mask = true;
+  vm->sig.blocked = m->mask;
 }
+
+void wait_sigmask_end(struct vm *vm, const struct wait_sigmask *m, long result) {
+  if (!m->set || result == -EINTR)
+    return;
+  vm->sig.blocked = vm->sig.saved_mask;
+  vm->sig.restore_mask = false;
+}
+
+uint64_t wait_sigmask_ready(const struct vm *vm) { return vm->sig.pending & ~vm->sig.blocked; }
 
 /* Whether delivering sig would do nothing (SIG_IGN, or a default action of
  * ignoring or of stopping, which hearth ignores: no job control). */
@@ -47,13 +61,4 @@ void wait_sigmask_discard(struct vm *vm, uint64_t sigs) {
   for (int sig = 1; sig <= GUEST_NSIG; sig++)
     if (sigs & sig_bit(sig))
       sig_discard(&vm->sig, sig);
-}
-
-/* Linux delivers with the temporary mask in force and puts the caller's
- * mask back when the handler returns (its signal frame saves the mask from
- * before the call). hearth's frame saves the mask in force when the frame
- * is built, so the closest it can do is unblock just these signals: they
- * are delivered as the call returns and stay unblocked afterwards. */
-void wait_sigmask_deliver(struct vm *vm, uint64_t sigs) {
-  vm->sig.blocked = sig_mask_sanitize(vm->sig.blocked & ~sigs);
 }

@@ -1,9 +1,10 @@
 /* epoll as the guest calls it, with real guest memory: creating instances,
  * epoll_ctl's errors in Linux's order, level-triggered, edge-triggered and
- * one-shot items over pipes, maxevents and its round robin, items whose fd
- * was closed, timeouts, sleeping on a host fd until the host writes, a stop
- * ending a wait, poll() on an epoll fd, nesting and its limits, the watch
- * cap, and the temporary signal masks of epoll_pwait and ppoll. */
+ * one-shot items over pipes, maxevents and its round robin, items whose
+ * description was closed (dropped at once) or lives on in a dup,
+ * timeouts, sleeping on a host fd until the host writes, a stop ending a
+ * wait, poll() on an epoll fd, nesting and its limits, the watch cap, and
+ * the temporary signal masks of epoll_pwait and ppoll. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -286,8 +287,16 @@ static void faulting_events_array(void **state) {
   assert_int_equal(wait_ms(fx, ep, 8, 0), 1);
 }
 
-/* Closing the item's fd drops the item; its description is released (the
- * pipe's other end sees it) and the fd can be registered again. */
+/* The write end's answer to a one-byte write: -EPIPE once no reader is left. */
+static ssize_t pipe_try_write(struct fixture *fx, int fd) {
+  struct file *f = fd_file(fx, fd);
+  struct iovec iov = {.iov_base = "w", .iov_len = 1};
+  return f->ops->write(f, &iov, 1);
+}
+
+/* Closing the last fd of an item's description drops the item at once, as
+ * Linux does: the pipe's other end sees no reader before any epoll call,
+ * and the fd can be registered again. */
 static void closed_fd_drops_the_item(void **state) {
   struct fixture *fx = *state;
   int ep = new_epoll(fx), p[2];
@@ -295,10 +304,11 @@ static void closed_fd_drops_the_item(void **state) {
   assert_int_equal(ctl(fx, ep, EPOLL_CTL_ADD, p[0], EPOLLIN, 1), 0);
   pipe_put(fx, p[1], "x");
   assert_int_equal(fdtable_close(&fx->vm.fds, p[0]), 0);
-  assert_int_equal(wait_ms(fx, ep, 8, 0), 0);
-  assert_int_equal(epoll_item_count(fd_file(fx, ep)), 0);
   struct file *wr = fd_file(fx, p[1]);
   assert_int_equal(wr->ops->poll(wr, POLLOUT) & POLLERR, POLLERR); /* no reader left */
+  assert_int_equal(pipe_try_write(fx, p[1]), -EPIPE);
+  assert_int_equal(epoll_item_count(fd_file(fx, ep)), 0);
+  assert_int_equal(wait_ms(fx, ep, 8, 0), 0);
   int q[2];
   new_pipe(fx, q);
   assert_int_equal(q[0], p[0]); /* the same fd number, another description */
@@ -310,6 +320,37 @@ static void closed_fd_drops_the_item(void **state) {
   /* An fd made to name another description (dup2) drops the item too. */
   assert_int_equal(fdtable_install_at(&fx->vm.fds, q[0], file_ref(wr), false), q[0]);
   assert_int_equal(epoll_item_count(fd_file(fx, ep)), 0);
+  assert_int_equal(pipe_try_write(fx, q[1]), -EPIPE);
+}
+
+/* An item lives as long as its description: while a dup of its fd is
+ * open it is still reported (with its own data) though its fd is closed,
+ * and only the last close, or a close-on-exec, ends it. */
+static void an_item_lives_as_long_as_its_description(void **state) {
+  struct fixture *fx = *state;
+  int ep = new_epoll(fx), p[2];
+  new_pipe(fx, p);
+  assert_int_equal(ctl(fx, ep, EPOLL_CTL_ADD, p[0], EPOLLIN, 7), 0);
+  int dup = fdtable_install(&fx->vm.fds, file_ref(fd_file(fx, p[0])), true, 0);
+  assert_true(dup >= 0);
+  assert_int_equal(fdtable_close(&fx->vm.fds, p[0]), 0);
+  pipe_put(fx, p[1], "x");
+  assert_int_equal(wait_ms(fx, ep, 8, 0), 1);
+  assert_int_equal(event_at(fx, 0).data, 7);
+  /* The item is keyed by its own fd: the dup's names nothing. */
+  assert_int_equal(CALL(sys_epoll_ctl, (uint64_t)ep, EPOLL_CTL_DEL, (uint64_t)dup, 0), -ENOENT);
+  assert_int_equal(CALL(sys_epoll_ctl, (uint64_t)ep, EPOLL_CTL_DEL, (uint64_t)p[0], 0), -EBADF);
+  assert_int_equal(pipe_try_write(fx, p[1]), 1);
+  fdtable_close_on_exec(&fx->vm.fds); /* the dup was close-on-exec */
+  assert_int_equal(epoll_item_count(fd_file(fx, ep)), 0);
+  assert_int_equal(pipe_try_write(fx, p[1]), -EPIPE);
+  /* An instance closed first leaves the description it watched alone. */
+  int q[2];
+  new_pipe(fx, q);
+  assert_int_equal(ctl(fx, ep, EPOLL_CTL_ADD, q[0], EPOLLIN, 8), 0);
+  assert_int_equal(fdtable_close(&fx->vm.fds, ep), 0);
+  assert_null(fd_file(fx, q[0])->observers);
+  assert_int_equal(pipe_try_write(fx, q[1]), 1);
 }
 
 static void timeouts(void **state) {
@@ -482,18 +523,27 @@ static void epoll_pwait_signal_mask(void **state) {
   set_mask(fx, MISC_AT, sig_bit(SIGUSR1));
   assert_int_equal(CALL(sys_epoll_pwait, (uint64_t)ep, EV_AT, 8, 10, MISC_AT, 4), -EINVAL);
   assert_int_equal(CALL(sys_epoll_pwait, (uint64_t)ep, EV_AT, 8, 10, HOLE, 8), -EFAULT);
-  /* A mask that keeps it blocked: an ordinary timed-out wait. */
+  /* A mask that keeps it blocked: an ordinary timed-out wait, after which
+   * the caller's own mask is back. */
+  set_mask(fx, MISC_AT, sig_bit(SIGUSR1) | sig_bit(SIGHUP));
   assert_int_equal(CALL(sys_epoll_pwait, (uint64_t)ep, EV_AT, 8, 10, MISC_AT, 8), 0);
-  assert_true(fx->vm.sig.blocked & sig_bit(SIGUSR1));
+  assert_int_equal(fx->vm.sig.blocked, sig_bit(SIGUSR1));
+  assert_false(fx->vm.sig.restore_mask);
   /* Ready events come first; a zero timeout returns before signals count. */
-  set_mask(fx, MISC_AT, 0);
+  set_mask(fx, MISC_AT, sig_bit(SIGHUP));
   assert_int_equal(CALL(sys_epoll_pwait, (uint64_t)ep, EV_AT, 8, 0, MISC_AT, 8), 0);
   pipe_put(fx, p[1], "x");
   assert_int_equal(CALL(sys_epoll_pwait, (uint64_t)ep, EV_AT, 8, (uint64_t)-1, MISC_AT, 8), 1);
+  assert_int_equal(fx->vm.sig.blocked, sig_bit(SIGUSR1));
   pipe_drain(fx, p[0]);
+  /* -EINTR: the temporary mask stays in force for the delivery as the call
+   * returns, the caller's saved for the handler's frame. */
   assert_int_equal(CALL(sys_epoll_pwait, (uint64_t)ep, EV_AT, 8, (uint64_t)-1, MISC_AT, 8), -EINTR);
-  assert_false(fx->vm.sig.blocked & sig_bit(SIGUSR1)); /* deliverable as the call returns */
+  assert_int_equal(fx->vm.sig.blocked, sig_bit(SIGHUP));
+  assert_true(fx->vm.sig.restore_mask);
+  assert_int_equal(fx->vm.sig.saved_mask, sig_bit(SIGUSR1));
   assert_true(fx->vm.sig.pending & sig_bit(SIGUSR1));
+  fx->vm.sig.restore_mask = false; /* what the frame (not built here) does */
   /* epoll_pwait2 takes the same mask. */
   pending_usr1(fx);
   assert_int_equal(CALL(sys_epoll_pwait2, (uint64_t)ep, EV_AT, 8, 0, MISC_AT, 8), -EINTR);
@@ -513,7 +563,10 @@ static void ppoll_signal_mask(void **state) {
   set_mask(fx, MISC_AT + 128, 0);
   /* Unlike epoll, poll looks at signals even with a zero timeout. */
   assert_int_equal(CALL(sys_ppoll, MISC_AT, 1, MISC_AT + 64, MISC_AT + 128, 8), -EINTR);
-  assert_false(fx->vm.sig.blocked & sig_bit(SIGUSR1));
+  assert_int_equal(fx->vm.sig.blocked, 0);
+  assert_true(fx->vm.sig.restore_mask);
+  assert_int_equal(fx->vm.sig.saved_mask, sig_bit(SIGUSR1));
+  fx->vm.sig.restore_mask = false;
   /* A pending signal that would be ignored restarts the call unseen: it
    * is thrown away and the call goes on (here: times out). */
   sig_discard(&fx->vm.sig, SIGUSR1); /* as if delivered */
@@ -522,7 +575,12 @@ static void ppoll_signal_mask(void **state) {
   assert_int_equal(sig_enqueue(&fx->vm.sig, &urg, SIG_QUEUE_MAX), 0);
   assert_int_equal(CALL(sys_ppoll, MISC_AT, 1, MISC_AT + 64, MISC_AT + 128, 8), 0);
   assert_false(fx->vm.sig.pending & sig_bit(SIGURG));
-  assert_true(fx->vm.sig.blocked & sig_bit(SIGURG));
+  assert_int_equal(fx->vm.sig.blocked, sig_bit(SIGURG));
+  assert_false(fx->vm.sig.restore_mask);
+  /* Errors put the caller's mask back too. */
+  assert_int_equal(CALL(sys_ppoll, HOLE, 1, MISC_AT + 64, MISC_AT + 128, 8), -EFAULT);
+  assert_int_equal(fx->vm.sig.blocked, sig_bit(SIGURG));
+  assert_false(fx->vm.sig.restore_mask);
 }
 
 int main(void) {
@@ -535,6 +593,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(maxevents_limits_and_round_robin, setup, teardown),
       cmocka_unit_test_setup_teardown(faulting_events_array, setup, teardown),
       cmocka_unit_test_setup_teardown(closed_fd_drops_the_item, setup, teardown),
+      cmocka_unit_test_setup_teardown(an_item_lives_as_long_as_its_description, setup, teardown),
       cmocka_unit_test_setup_teardown(timeouts, setup, teardown),
       cmocka_unit_test_setup_teardown(wait_sleeps_on_host_fds, setup, teardown),
       cmocka_unit_test_setup_teardown(stop_ends_a_wait, setup, teardown),

@@ -245,6 +245,48 @@ static void rename_rules(void **state) {
   assert_int_equal(fst_slurp(v, &fx->fds, "/tmp/empty/moved", buf, sizeof buf), 1);
 }
 
+/* /tmp and /code are two filesystems: no rename or link crosses between
+ * them, whatever moves (file, directory, symlink), and neither side's
+ * usage changes. */
+static void tmp_and_code_are_separate_filesystems(void **state) {
+  struct fixture *fx = *state;
+  struct vfs *v = fx->v;
+  struct file *f = open_ok(fx, "/tmp/f", O_WRONLY | O_CREAT);
+  assert_int_equal(fst_write_str(f, "data"), 4);
+  file_unref(f);
+  file_unref(open_ok(fx, "/code/g", O_WRONLY | O_CREAT));
+  assert_int_equal(vfs_mkdirat(v, &fx->fds, AT_FDCWD, "/tmp/d", 0755), 0);
+  assert_int_equal(vfs_symlinkat(v, &fx->fds, "f", AT_FDCWD, "/tmp/l"), 0);
+  uint64_t tmp_bytes = tmpfs_bytes_used(v->tmp), tmp_entries = tmpfs_entries_used(v->tmp);
+  uint64_t code_entries = tmpfs_entries_used(v->code);
+  static const char *const from[] = {"/tmp/f", "/tmp/d", "/tmp/l"};
+  for (size_t i = 0; i < sizeof from / sizeof from[0]; i++) {
+    assert_int_equal(vfs_renameat(v, &fx->fds, AT_FDCWD, from[i], AT_FDCWD, "/code/new"), -EXDEV);
+    assert_int_equal(vfs_renameat(v, &fx->fds, AT_FDCWD, from[i], AT_FDCWD, "/code/g"), -EXDEV);
+  }
+  assert_int_equal(vfs_renameat(v, &fx->fds, AT_FDCWD, "/code/g", AT_FDCWD, "/tmp/f"), -EXDEV);
+  assert_int_equal(vfs_renameat(v, &fx->fds, AT_FDCWD, "/code/g", AT_FDCWD, "/tmp/d/g"), -EXDEV);
+  assert_int_equal(
+      vfs_renameat2(v, &fx->fds, AT_FDCWD, "/tmp/f", AT_FDCWD, "/code/g", RENAME_NOREPLACE),
+      -EXDEV);
+  assert_int_equal(vfs_linkat(v, &fx->fds, AT_FDCWD, "/code/g", AT_FDCWD, "/tmp/h", 0), -EXDEV);
+  /* Relative paths and a directory descriptor reach the same check. */
+  assert_int_equal(vfs_chdir(v, "/code"), 0);
+  assert_int_equal(vfs_renameat(v, &fx->fds, AT_FDCWD, "g", AT_FDCWD, "../tmp/g"), -EXDEV);
+  struct file *dir = open_ok(fx, "/tmp", O_RDONLY | O_DIRECTORY);
+  int dfd = fdtable_install(&fx->fds, dir, false, 0);
+  assert_true(dfd >= 0);
+  assert_int_equal(vfs_renameat(v, &fx->fds, dfd, "f", AT_FDCWD, "moved"), -EXDEV);
+  /* Nothing moved, nothing was counted twice; within a mount rename works. */
+  assert_int_equal(tmpfs_bytes_used(v->tmp), tmp_bytes);
+  assert_int_equal(tmpfs_entries_used(v->tmp), tmp_entries);
+  assert_int_equal(tmpfs_entries_used(v->code), code_entries);
+  char buf[8];
+  assert_int_equal(fst_slurp(v, &fx->fds, "/tmp/f", buf, sizeof buf), 4);
+  assert_int_equal(vfs_renameat(v, &fx->fds, dfd, "f", dfd, "d/f"), 0);
+  assert_int_equal(vfs_renameat(v, &fx->fds, AT_FDCWD, "g", AT_FDCWD, "/code/g2"), 0);
+}
+
 static void byte_cap_is_enospc(void **state) {
   struct fixture *fx = fixture_new(10000, 0);
   struct file *f = open_ok(fx, "/tmp/big", O_RDWR | O_CREAT);
@@ -441,6 +483,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(directory_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(removed_cwd, setup, teardown),
       cmocka_unit_test_setup_teardown(rename_rules, setup, teardown),
+      cmocka_unit_test_setup_teardown(tmp_and_code_are_separate_filesystems, setup, teardown),
       cmocka_unit_test(byte_cap_is_enospc),
       cmocka_unit_test(entry_cap_is_enospc),
       cmocka_unit_test_setup_teardown(listing_tmp, setup, teardown),

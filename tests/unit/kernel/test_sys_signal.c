@@ -1,8 +1,9 @@
 /* Unit tests of the signal system calls and of delivery (sys_signal.c,
  * signal.c, sigframe.c) on a VM with real guest memory and a stand-in vCPU:
  * argument checks, kill to ourselves, default actions ending the VM with
- * the right signal, and a handler entered and returned from through a real
- * frame in guest memory. */
+ * the right signal, a handler entered and returned from through a real
+ * frame in guest memory, and the caller's mask saved across a wait's
+ * temporary one. */
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -448,6 +449,75 @@ static void realtime_queue_overflow_fails_tgkill(void **state) {
   assert_int_equal(call(vm, sys_kill, (uint64_t)pid, 40, 0, 0), 0); /* kill: info lost only */
 }
 
+/* A wait under a temporary mask (ppoll, epoll_pwait) ended by a signal
+ * leaves the caller's mask saved (sigstate.h, restore_mask): the handler
+ * runs under the temporary mask, its frame holds the caller's, and its
+ * return brings that back. A second signal stacked on top saves the
+ * handler's mask, as Linux's frames do. */
+static void a_wait_handler_runs_under_the_temporary_mask(void **state) {
+  struct vm *vm = *state;
+  install(vm, SIGUSR1, 0, sig_bit(SIGALRM));
+  install(vm, SIGUSR2, 0, 0);
+  uint64_t caller = sig_bit(SIGUSR1) | sig_bit(SIGUSR2) | sig_bit(SIGTERM);
+  vm->sig.blocked = caller;
+  assert_int_equal(call(vm, sys_kill, (uint64_t)vm->proc.pid, SIGUSR1, 0, 0), 0);
+  assert_int_equal(call(vm, sys_kill, (uint64_t)vm->proc.pid, SIGUSR2, 0, 0), 0);
+  /* What ppoll(..., &temporary) does before it returns -EINTR. */
+  uint64_t temporary = sig_bit(SIGHUP);
+  vm->sig.saved_mask = caller;
+  vm->sig.blocked = temporary;
+  vm->sig.restore_mask = true;
+  sig_deliver_pending(vm);
+  assert_false(vm->sig.restore_mask);
+  assert_int_equal(vm->sig.pending, 0);
+  /* SIGUSR1 went first (frame 1), SIGUSR2 is stacked on top (frame 2). */
+  struct kvm_regs *r = vkvm_regs(&vm->kvm);
+  assert_int_equal(r->rdi, SIGUSR2);
+  uint64_t usr1_mask = temporary | sig_bit(SIGUSR1) | sig_bit(SIGALRM);
+  assert_int_equal(vm->sig.blocked, usr1_mask | sig_bit(SIGUSR2));
+  struct guest_rt_sigframe top;
+  get(vm, r->rsp, &top, sizeof top);
+  assert_int_equal(top.uc.uc_sigmask, usr1_mask);
+  assert_int_equal(top.uc.uc_mcontext.oldmask, usr1_mask);
+  assert_int_equal(return_from_handler(vm), 0);
+  assert_int_equal(vm->sig.blocked, usr1_mask); /* back in SIGUSR1's handler */
+  struct guest_rt_sigframe first;
+  get(vm, r->rsp, &first, sizeof first);
+  assert_int_equal(first.uc.uc_sigmask, caller);
+  assert_int_equal(return_from_handler(vm), 0);
+  assert_int_equal(vm->sig.blocked, caller);
+}
+
+/* When no frame is built (the signal's default action is to ignore it, or
+ * nothing is left to deliver), the end of delivery restores the mask. */
+static void a_wait_without_a_frame_gets_its_mask_back(void **state) {
+  struct vm *vm = *state;
+  uint64_t caller = sig_bit(SIGCHLD) | sig_bit(SIGINT);
+  vm->sig.blocked = caller;
+  assert_int_equal(call(vm, sys_kill, (uint64_t)vm->proc.pid, SIGCHLD, 0, 0), 0);
+  vm->sig.saved_mask = caller;
+  vm->sig.blocked = 0;
+  vm->sig.restore_mask = true;
+  sig_deliver_pending(vm);
+  assert_int_equal(vm->stop, VM_RUNNING);
+  assert_false(vm->sig.restore_mask);
+  assert_int_equal(vm->sig.pending, 0);
+  assert_int_equal(vm->sig.blocked, caller);
+  /* A frame that cannot be built (no stack) raises SIGSEGV; the mask still
+   * comes back, and the flag does not outlive the delivery. */
+  install(vm, SIGUSR1, 0, 0);
+  vm->sig.blocked = sig_bit(SIGUSR1);
+  assert_int_equal(call(vm, sys_kill, (uint64_t)vm->proc.pid, SIGUSR1, 0, 0), 0);
+  vm->sig.saved_mask = sig_bit(SIGUSR1);
+  vm->sig.blocked = 0;
+  vm->sig.restore_mask = true;
+  vkvm_regs(&vm->kvm)->rsp = RO + 0x800;
+  sig_deliver_pending(vm);
+  assert_int_equal(vm->stop, VM_STOP_SIGNAL);
+  assert_int_equal(vm->stop_value, SIGSEGV);
+  assert_false(vm->sig.restore_mask);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void) {
@@ -473,6 +543,8 @@ int main(void) {
       T(sigreturn_without_fpu_state_resets_it),
       T(kvm_failure_during_delivery_is_a_vmm_error),
       T(realtime_queue_overflow_fails_tgkill),
+      T(a_wait_handler_runs_under_the_temporary_mask),
+      T(a_wait_without_a_frame_gets_its_mask_back),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

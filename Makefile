@@ -1,6 +1,7 @@
 # hearth's two entry points, each doing all the set-up on a fresh Debian 12
 # machine (missing packages, configure, build) before its job:
-#   make run    build, then run the main job (today: hearth-vmm runs /hello)
+#   make run    build, then run the main job: `hearth run` invokes the example
+#               python function in a microVM from the signed python image
 #   make test   build and test twice: a normal build and an ASan+UBSan one
 # Also: make build, make format, make format-check, make clean.
 # CMake does the real work; this file only fixes the order and the flags.
@@ -19,12 +20,17 @@ ASAN_FLAGS := -DCMAKE_BUILD_TYPE=Debug '-DCMAKE_C_FLAGS_DEBUG=-O1 -g' -DHEARTH_S
 SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1 \
                  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-# The main job. The build prepares $(BUILD)/run-root, a root holding only
-# /hello (tests/guests/hello.c, built with gcc -static); override RUN_ARGS to
-# run something else, e.g. make run RUN_ARGS='--root DIR -- /prog arg'.
-RUN_ARGS ?= --root $(BUILD)/run-root -- /hello
+# The main job: the build signs the base and python images with a key of its
+# own ($(BUILD)/keys); `hearth run` verifies the python image, unpacks it once
+# into $(BUILD)/.hearth, starts a microVM, loads examples/python-json and
+# invokes it with RUN_EVENT. Override RUN_ARGS / RUN_EVENT to run something
+# else, e.g. make run RUN_ARGS='--image $(BUILD)/images/base --trust
+# $(BUILD)/keys --code DIR' RUN_EVENT='hi'.
+RUN_ARGS ?= --image $(BUILD)/images/python --trust $(BUILD)/keys \
+            --code examples/python-json --state-dir $(BUILD)/.hearth
+RUN_EVENT ?= {"name": "hearth"}
 
-C_SOURCE_DIRS := vmm guest-init images pool runtime tests bench
+C_SOURCE_DIRS := vmm guest-init images pool runtime tests bench examples
 
 .PHONY: all run test deps configure build test-release test-asan format format-check clean
 
@@ -40,7 +46,7 @@ build: configure
 	$(CMAKE) --build $(BUILD) -j$(JOBS)
 
 run: build
-	$(BUILD)/vmm/hearth-vmm $(RUN_ARGS)
+	printf '%s' '$(RUN_EVENT)' | $(BUILD)/runtime/hearth run $(RUN_ARGS)
 
 # Both builds are tested even when the first fails, so one run shows all.
 test: deps

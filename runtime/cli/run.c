@@ -430,6 +430,11 @@ static int run_with(struct run *r) {
   if (prepare(r) == 0 && start_vm(r) == 0 && load_code(r) == 0)
     invoke(r);
   teardown(r);
+  /* On a terminal, a response without a final newline would run into the
+   * status line. */
+  if (r->s.response_last && r->s.response_last != '\n' && isatty(STDOUT_FILENO) &&
+      isatty(STDERR_FILENO))
+    fputc('\n', stderr);
   outcome_print(&r->out);
   if (r->o->timings) {
     int rc = timings_write(r->o->timings, &r->t, r->out.status);

@@ -61,6 +61,8 @@ static int on_data(struct session *s, const struct hf_event *ev) {
     if (s->response_ended)
       return proto_error(s, "the guest sent %s bytes after their end", "response");
     s->response_bytes += ev->len;
+    if (ev->len)
+      s->response_last = ev->payload[ev->len - 1];
     return emit(s, s->out_fd, s->out_chunk, ev->payload, ev->len);
   }
   if (stream == HF_STREAM_LOG) {

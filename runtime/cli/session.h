@@ -38,6 +38,7 @@ struct session {
   /* the guest's streams */
   bool response_ended, log_ended;
   uint64_t response_bytes, log_bytes;
+  uint8_t response_last; /* the response's last byte so far (0: none yet) */
   bool out_lost; /* writing stdout (or stderr) failed; later bytes dropped */
   char why[256]; /* what was wrong, for -EPROTO */
 };

@@ -30,7 +30,7 @@ RUN_ARGS ?= --image $(BUILD)/images/python --trust $(BUILD)/keys \
             --code examples/python-json --state-dir $(BUILD)/.hearth
 RUN_EVENT ?= {"name": "hearth"}
 
-C_SOURCE_DIRS := vmm guest-init images pool runtime tests bench examples
+C_SOURCE_DIRS := vmm guest-init images pool runtime tests bench examples common
 
 .PHONY: all run test deps configure build test-release test-asan format format-check clean
 

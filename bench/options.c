@@ -2,8 +2,6 @@
 #include "options.h"
 
 #include <errno.h>
-#include <getopt.h>
-#include <stdlib.h>
 #include <string.h>
 
 #ifndef BENCH_DEFAULT_HELLO
@@ -98,44 +96,32 @@ static void set_defaults(struct bench_options *o) {
   o->timeout_s = 30;
 }
 
-/* Parsing state beyond struct bench_options. */
+/* What apply works on: the options, and whether a --workload was given
+ * yet (the first one skips the workloads not named). */
 struct parse_state {
-  bool workload_named; /* a --workload was given: the others are skipped */
+  struct bench_options *o;
+  bool workload_named;
 };
 
 /* -n: the same count for every workload. */
 static int parse_runs(const char *s, size_t runs[WORKLOAD_COUNT]) {
-  char *end;
-  errno = 0;
-  unsigned long v = strtoul(s, &end, 10);
-  if (errno || end == s || *end || *s == '-' || v < 1 || v > RUNS_MAX)
+  size_t v;
+  if (cmdline_count(s, RUNS_MAX, &v) < 0)
     return -EINVAL;
   for (int w = 0; w < WORKLOAD_COUNT; w++)
     runs[w] = v;
   return 0;
 }
 
-/* --workload: the first one skips every workload not named. */
-static int select_workload(struct bench_options *o, struct parse_state *ps, const char *key) {
+static int select_workload(struct parse_state *ps, const char *key) {
   int w = workload_by_key(key);
   if (w < 0)
     return w;
   if (!ps->workload_named)
     for (int i = 0; i < WORKLOAD_COUNT; i++)
-      o->skip_workload[i] = true;
+      ps->o->skip_workload[i] = true;
   ps->workload_named = true;
-  o->skip_workload[w] = false;
-  return 0;
-}
-
-/* A number in (0, max]. */
-static int parse_seconds(const char *s, double max, double *out) {
-  char *end;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (errno || end == s || *end || !(v > 0 && v <= max))
-    return -EINVAL;
-  *out = v;
+  ps->o->skip_workload[w] = false;
   return 0;
 }
 
@@ -144,16 +130,18 @@ static int parse_pause(const char *s, double *out) {
     *out = 0;
     return 0;
   }
-  return parse_seconds(s, PAUSE_MAX_MS, out);
+  return cmdline_positive(s, PAUSE_MAX_MS, out);
 }
 
-/* Applies one parsed flag. Returns 0 or -EINVAL. */
-static int apply(struct bench_options *o, struct parse_state *ps, int opt, const char *arg) {
+/* Applies one parsed flag (a cmdline_apply_fn). Returns 0 or -EINVAL. */
+static int apply(void *ctx, int opt, const char *arg) {
+  struct parse_state *ps = ctx;
+  struct bench_options *o = ps->o;
   switch (opt) {
   case 'n':
     return parse_runs(arg, o->runs);
   case OPT_TIMEOUT:
-    return parse_seconds(arg, TIMEOUT_MAX_S, &o->timeout_s);
+    return cmdline_positive(arg, TIMEOUT_MAX_S, &o->timeout_s);
   case OPT_PAUSE:
     return parse_pause(arg, &o->pause_ms);
   case OPT_SKIP_HEARTH:
@@ -166,7 +154,7 @@ static int apply(struct bench_options *o, struct parse_state *ps, int opt, const
     o->skip[KIND_GVISOR_EXEC] = true;
     return 0;
   case OPT_WORKLOAD:
-    return select_workload(o, ps, arg);
+    return select_workload(ps, arg);
   case OPT_PYTHON:
     o->python = arg;
     return arg[0] == '/' ? 0 : -EINVAL; /* the same path on the host and in the guest */
@@ -193,34 +181,14 @@ static int apply(struct bench_options *o, struct parse_state *ps, int opt, const
   }
 }
 
-enum options_action options_parse(int argc, char **argv, struct bench_options *o, char *err,
+enum cmdline_action options_parse(int argc, char **argv, struct bench_options *o, char *err,
                                   size_t errlen) {
   set_defaults(o);
-  struct parse_state ps = {false};
-  int opt, index = -1;
-  optind = 1;
-  opterr = 0;
-  while ((opt = getopt_long(argc, argv, "n:h", long_options, &index)) != -1) {
-    if (opt == 'h')
-      return OPTIONS_HELP;
-    if (opt == '?' || opt == ':') {
-      snprintf(err, errlen, "unknown flag, or flag without its value: %s", argv[optind - 1]);
-      return OPTIONS_ERROR;
-    }
-    if (apply(o, &ps, opt, optarg) < 0) {
-      snprintf(err, errlen, "bad value for %s%s: %s", index >= 0 ? "--" : "-",
-               index >= 0 ? long_options[index].name : "n", optarg);
-      return OPTIONS_ERROR;
-    }
-    index = -1;
-  }
-  if (optind < argc) {
-    snprintf(err, errlen, "unexpected argument %s", argv[optind]);
-    return OPTIONS_ERROR;
-  }
-  if (o->expect && strchr(o->expect, '\n')) {
+  struct parse_state ps = {.o = o};
+  enum cmdline_action a = cmdline_parse(argc, argv, "n:h", long_options, apply, &ps, err, errlen);
+  if (a == CMDLINE_RUN && o->expect && strchr(o->expect, '\n')) {
     snprintf(err, errlen, "--expect takes one line");
-    return OPTIONS_ERROR;
+    return CMDLINE_ERROR;
   }
-  return OPTIONS_RUN;
+  return a;
 }

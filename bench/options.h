@@ -6,15 +6,14 @@
 #include <stdio.h>
 
 #include "bench.h"
+#include "cmdline.h"
 #include "workload.h"
-
-enum options_action { OPTIONS_RUN, OPTIONS_HELP, OPTIONS_ERROR };
 
 /* Fills *o from argv, starting from the defaults (BENCH_DEFAULT_HELLO,
  * BENCH_DEFAULT_PYTHON and BENCH_DEFAULT_VMM, set by the build). On
- * OPTIONS_ERROR, err says why. The strings in *o point into argv or are
+ * CMDLINE_ERROR, err says why. The strings in *o point into argv or are
  * static. */
-enum options_action options_parse(int argc, char **argv, struct bench_options *o, char *err,
+enum cmdline_action options_parse(int argc, char **argv, struct bench_options *o, char *err,
                                   size_t errlen);
 
 void options_usage(FILE *out);

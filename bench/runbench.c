@@ -19,7 +19,7 @@
 #include "runbench.h"
 #include "runbench_opts.h"
 #include "runbench_report.h"
-#include "runbench_spawn.h"
+#include "runcmd.h"
 
 enum { EXIT_ALL_OK = 0, EXIT_RUNS_FAILED = 1, EXIT_USAGE = 2, EXIT_HARNESS = 3 };
 #define ARGV_MAX 24
@@ -51,6 +51,10 @@ static const char DRIVER[] =
 
 static volatile sig_atomic_t interrupted;
 
+/* The measured commands' environment: none, so that nothing in the caller's
+ * (HEARTH_VMM, PYTHON*) changes what is measured. */
+static char *const empty_env[] = {NULL};
+
 static void on_signal(int sig) {
   (void)sig;
   interrupted = 1;
@@ -63,7 +67,7 @@ struct harness {
   char event[PATH_MAX], driver[PATH_MAX], timings[PATH_MAX], state[PATH_MAX];
   char handler[PATH_MAX], handler_py[PATH_MAX], image[RB_WORKLOADS][PATH_MAX];
   char *argv[RB_WORKLOADS][RB_KINDS][ARGV_MAX];
-  struct rb_outcome res;
+  struct cmd_result res; /* the last run's */
 };
 
 const char *rb_workload_name(enum rb_workload w) {
@@ -176,26 +180,28 @@ static int run_once(struct harness *h, enum rb_workload w, enum rb_kind k) {
     if (rc < 0)
       return rc;
   }
-  struct rb_run run = {.argv = h->argv[w][k],
-                       .stdin_path = h->event,
-                       .timeout_s = h->o->timeout_s,
-                       .interrupt = &interrupted};
-  return rb_spawn(&run, &h->res);
+  struct cmd c = {.argv = h->argv[w][k],
+                  .envp = empty_env,
+                  .stdin_path = h->event,
+                  .timeout_s = h->o->timeout_s,
+                  .interrupt = &interrupted};
+  return run_cmd(&c, &h->res);
 }
 
 /* Did the run succeed? If not, why (with the first line of its stderr). */
-static bool verdict(const struct rb_outcome *r, char *why, size_t cap) {
-  const char *err_line = r->err_len ? r->err : "";
-  int elen = (int)strcspn(err_line, "\n");
+static bool verdict(const struct cmd_result *r, char *why, size_t cap) {
+  const struct capture *out = &r->out, *err = &r->err;
+  const char *nl = memchr(err->buf, '\n', err->len);
+  int elen = (int)(nl ? (size_t)(nl - err->buf) : err->len);
   if (r->spawn_errno)
     snprintf(why, cap, "cannot spawn: %s", strerror(r->spawn_errno));
   else if (r->timed_out)
     snprintf(why, cap, "timed out");
   else if (!WIFEXITED(r->status) || WEXITSTATUS(r->status) != 0)
-    snprintf(why, cap, "status %#x: %.*s", r->status, elen > 200 ? 200 : elen, err_line);
-  else if (r->out_len != strlen(RB_EVENT) || memcmp(r->out, RB_EVENT, r->out_len) != 0)
-    snprintf(why, cap, "printed '%.*s', not the event", (int)(r->out_len > 100 ? 100 : r->out_len),
-             r->out);
+    snprintf(why, cap, "status %#x: %.*s", r->status, elen > 200 ? 200 : elen, err->buf);
+  else if (out->len != strlen(RB_EVENT) || memcmp(out->buf, RB_EVENT, out->len) != 0)
+    snprintf(why, cap, "printed '%.*s', not the event", (int)(out->len > 100 ? 100 : out->len),
+             out->buf);
   else
     return true;
   return false;
@@ -324,14 +330,14 @@ int main(int argc, char **argv) {
   struct rb_options o;
   char err[256];
   switch (rb_opts_parse(argc, argv, &o, err, sizeof err)) {
-  case RB_OPTS_HELP:
+  case CMDLINE_HELP:
     rb_opts_usage(stdout);
     return EXIT_ALL_OK;
-  case RB_OPTS_ERROR:
+  case CMDLINE_ERROR:
     fprintf(stderr, "bench/run: %s\n", err);
     rb_opts_usage(stderr);
     return EXIT_USAGE;
-  case RB_OPTS_RUN:
+  case CMDLINE_RUN:
     break;
   }
   struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: poll returns EINTR */

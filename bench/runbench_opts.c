@@ -3,8 +3,6 @@
 #include "runbench_opts.h"
 
 #include <errno.h>
-#include <getopt.h>
-#include <stdlib.h>
 #include <string.h>
 
 #ifndef RB_DEFAULT_HEARTH
@@ -24,6 +22,7 @@
 #endif
 #define RB_DEFAULT_PYTHON "/usr/bin/python3.11"
 #define RUNS_MAX 100000
+#define TIMEOUT_MAX_S 3600.0
 
 enum {
   OPT_WORKLOAD = 256,
@@ -93,76 +92,68 @@ static void defaults(struct rb_options *o) {
   o->timeout_s = 60;
 }
 
-static int one(int opt, struct rb_options *o, bool picked[RB_WORKLOADS], char *err, size_t errlen) {
-  char *end;
+/* What apply works on: the options and the workloads --workload named. */
+struct parse_state {
+  struct rb_options *o;
+  bool picked[RB_WORKLOADS];
+};
+
+static int pick_workload(struct parse_state *ps, const char *name) {
+  for (int w = 0; w < RB_WORKLOADS; w++)
+    if (strcmp(name, rb_workload_key(w)) == 0) {
+      ps->picked[w] = true;
+      return 0;
+    }
+  return -EINVAL;
+}
+
+/* Applies one parsed flag (a cmdline_apply_fn). Returns 0 or -EINVAL. */
+static int apply(void *ctx, int opt, const char *arg) {
+  struct parse_state *ps = ctx;
+  struct rb_options *o = ps->o;
   switch (opt) {
   case 'n':
-    errno = 0;
-    o->runs = strtoul(optarg, &end, 10);
-    if (errno || *end || o->runs < 1 || o->runs > RUNS_MAX)
-      return snprintf(err, errlen, "-n wants 1 to %d runs, got '%s'", RUNS_MAX, optarg), -1;
-    return 0;
+    return cmdline_count(arg, RUNS_MAX, &o->runs);
   case OPT_WORKLOAD:
-    if (strcmp(optarg, "native") == 0)
-      picked[RB_NATIVE] = true;
-    else if (strcmp(optarg, "python") == 0)
-      picked[RB_PYTHON] = true;
-    else
-      return snprintf(err, errlen, "--workload wants native or python, got '%s'", optarg), -1;
-    return 0;
+    return pick_workload(ps, arg);
   case OPT_TIMEOUT:
-    errno = 0;
-    o->timeout_s = strtod(optarg, &end);
-    if (errno || *end || !(o->timeout_s > 0) || o->timeout_s > 3600)
-      return snprintf(err, errlen, "--timeout wants seconds, got '%s'", optarg), -1;
-    return 0;
+    return cmdline_positive(arg, TIMEOUT_MAX_S, &o->timeout_s);
   case OPT_JSON:
-    o->json = optarg;
+    o->json = arg;
     return 0;
   case OPT_HEARTH:
-    o->hearth = optarg;
+    o->hearth = arg;
     return 0;
   case OPT_IMAGES:
-    o->images = optarg;
+    o->images = arg;
     return 0;
   case OPT_KEYS:
-    o->keys = optarg;
+    o->keys = arg;
     return 0;
   case OPT_NATIVE_CODE:
-    o->native_code = optarg;
+    o->native_code = arg;
     return 0;
   case OPT_PYTHON_CODE:
-    o->python_code = optarg;
+    o->python_code = arg;
     return 0;
   case OPT_PYTHON:
-    o->python = optarg;
+    o->python = arg;
     return 0;
   case OPT_COLD:
     o->cold = true;
     return 0;
   default:
-    return snprintf(err, errlen, "unknown option or missing value"), -1;
+    return -EINVAL;
   }
 }
 
-enum rb_opts_result rb_opts_parse(int argc, char **argv, struct rb_options *o, char *err,
+enum cmdline_action rb_opts_parse(int argc, char **argv, struct rb_options *o, char *err,
                                   size_t errlen) {
   defaults(o);
-  bool picked[RB_WORKLOADS] = {false};
-  int opt;
-  opterr = 0;
-  while ((opt = getopt_long(argc, argv, "n:h", long_options, NULL)) != -1) {
-    if (opt == 'h')
-      return RB_OPTS_HELP;
-    if (one(opt, o, picked, err, errlen) < 0)
-      return RB_OPTS_ERROR;
-  }
-  if (optind < argc) {
-    snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
-    return RB_OPTS_ERROR;
-  }
-  if (picked[RB_NATIVE] || picked[RB_PYTHON])
+  struct parse_state ps = {.o = o};
+  enum cmdline_action a = cmdline_parse(argc, argv, "n:h", long_options, apply, &ps, err, errlen);
+  if (ps.picked[RB_NATIVE] || ps.picked[RB_PYTHON])
     for (int w = 0; w < RB_WORKLOADS; w++)
-      o->skip[w] = !picked[w];
-  return RB_OPTS_RUN;
+      o->skip[w] = !ps.picked[w];
+  return a;
 }

@@ -4,11 +4,13 @@
 
 #include <stdio.h>
 
+#include "cmdline.h"
 #include "runbench.h"
 
-enum rb_opts_result { RB_OPTS_RUN, RB_OPTS_HELP, RB_OPTS_ERROR };
-
-enum rb_opts_result rb_opts_parse(int argc, char **argv, struct rb_options *o, char *err,
+/* Fills *o from argv, starting from the defaults (the build tree's paths,
+ * set by the build). On CMDLINE_ERROR, err says why. The strings in *o
+ * point into argv or are static. */
+enum cmdline_action rb_opts_parse(int argc, char **argv, struct rb_options *o, char *err,
                                   size_t errlen);
 void rb_opts_usage(FILE *out);
 

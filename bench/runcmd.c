@@ -1,7 +1,7 @@
 /* runcmd.c - spawns one measured command without a shell, feeds it an empty
- * stdin pipe, captures its stdout/stderr pipes and times spawn-to-reaped. A
- * pidfd tells when the child exits, so the clock stops at the reap even if a
- * grandchild still holds the output pipes. */
+ * stdin pipe (or a file), captures its stdout/stderr pipes and times
+ * spawn-to-reaped. A pidfd tells when the child exits, so the clock stops at
+ * the reap even if a grandchild still holds the output pipes. */
 #include "runcmd.h"
 
 #include <errno.h>
@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "childattr.h"
 
 enum { STDIN_PIPE, STDOUT_PIPE, STDERR_PIPE, NPIPES };
 
@@ -55,16 +57,17 @@ static int open_pipes(int fds[NPIPES][2]) {
 }
 
 /* File actions putting the child's ends of the pipes on fds 0, 1 and 2 (dup2
- * clears close-on-exec; every other pipe end is close-on-exec), or the file
- * `path` on all three. */
-static int set_stdio(posix_spawn_file_actions_t *fa, int fds[NPIPES][2], const char *path) {
-  if (path) {
-    int rc = posix_spawn_file_actions_addopen(fa, 0, path, O_RDONLY, 0);
+ * clears close-on-exec; every other pipe end is close-on-exec), with stdin
+ * the file c->stdin_path if set; or the file c->stdio_path on all three. */
+static int set_stdio(posix_spawn_file_actions_t *fa, int fds[NPIPES][2], const struct cmd *c) {
+  if (c->stdio_path) {
+    int rc = posix_spawn_file_actions_addopen(fa, 0, c->stdio_path, O_RDONLY, 0);
     if (rc == 0)
-      rc = posix_spawn_file_actions_addopen(fa, 1, path, O_WRONLY | O_APPEND, 0);
+      rc = posix_spawn_file_actions_addopen(fa, 1, c->stdio_path, O_WRONLY | O_APPEND, 0);
     return rc == 0 ? posix_spawn_file_actions_adddup2(fa, 1, 2) : rc;
   }
-  int rc = posix_spawn_file_actions_adddup2(fa, fds[STDIN_PIPE][0], 0);
+  int rc = c->stdin_path ? posix_spawn_file_actions_addopen(fa, 0, c->stdin_path, O_RDONLY, 0)
+                         : posix_spawn_file_actions_adddup2(fa, fds[STDIN_PIPE][0], 0);
   if (rc == 0)
     rc = posix_spawn_file_actions_adddup2(fa, fds[STDOUT_PIPE][1], 1);
   if (rc == 0)
@@ -73,23 +76,10 @@ static int set_stdio(posix_spawn_file_actions_t *fa, int fds[NPIPES][2], const c
 }
 
 /* Attributes: its own process group (so a timeout can kill what it started),
- * an empty signal mask and default SIGPIPE/SIGINT/SIGTERM. */
+ * with what the benchmarks catch, and SIGPIPE, back at their default. */
 static int set_attrs(posix_spawnattr_t *at) {
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);
-  sigaddset(&defaults, SIGINT);
-  sigaddset(&defaults, SIGTERM);
-  int rc = posix_spawnattr_setflags(at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                            POSIX_SPAWN_SETSIGDEF);
-  if (rc == 0)
-    rc = posix_spawnattr_setpgroup(at, 0);
-  if (rc == 0)
-    rc = posix_spawnattr_setsigmask(at, &none);
-  if (rc == 0)
-    rc = posix_spawnattr_setsigdefault(at, &defaults);
-  return rc;
+  static const int defaults[] = {SIGPIPE, SIGINT, SIGTERM};
+  return childattr_set(at, defaults, sizeof defaults / sizeof defaults[0]);
 }
 
 /* Returns 0 or a positive errno, as posix_spawn does. */
@@ -101,7 +91,7 @@ static int spawn_child(const struct cmd *c, int fds[NPIPES][2], pid_t *pid) {
     return rc;
   rc = posix_spawnattr_init(&at);
   if (rc == 0) {
-    rc = set_stdio(&fa, fds, c->stdio_path);
+    rc = set_stdio(&fa, fds, c);
     if (rc == 0)
       rc = set_attrs(&at);
     if (rc == 0)

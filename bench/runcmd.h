@@ -1,6 +1,7 @@
-/* runcmd.h - runs one command the way the benchmark measures it: spawned
- * directly (posix_spawn, no shell), stdin/stdout/stderr all pipes, wall time
- * from just before the spawn to the moment the child is reaped. */
+/* runcmd.h - runs one command the way the benchmarks measure it: spawned
+ * directly (posix_spawn, no shell) in its own process group, stdin an empty
+ * pipe or a file, stdout/stderr pipes (the first bytes kept), wall time from
+ * just before the spawn to the moment the child is reaped. */
 #ifndef HEARTH_BENCH_RUNCMD_H
 #define HEARTH_BENCH_RUNCMD_H
 
@@ -20,6 +21,7 @@ struct cmd {
    * for a child that leaves something running with its stdio open, which
    * would hold a pipe open past the child's exit. */
   const char *stdio_path;
+  const char *stdin_path; /* with stdio_path NULL: stdin is this file, not an empty pipe */
 };
 
 struct capture {

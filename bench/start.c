@@ -365,14 +365,14 @@ int main(int argc, char **argv) {
   struct bench_options o;
   char err[256];
   switch (options_parse(argc, argv, &o, err, sizeof err)) {
-  case OPTIONS_HELP:
+  case CMDLINE_HELP:
     options_usage(stdout);
     return EXIT_ALL_OK;
-  case OPTIONS_ERROR:
+  case CMDLINE_ERROR:
     fprintf(stderr, "bench/start: %s\n", err);
     options_usage(stderr);
     return EXIT_USAGE;
-  case OPTIONS_RUN:
+  case CMDLINE_RUN:
     break;
   }
   catch_signals();

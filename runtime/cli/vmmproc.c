@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "childattr.h"
+
 #define READY_LINE "ready\n"
 #define CHILD_READY_FD 3 /* the ready pipe's number in the VMM */
 #define MAX_ARGV 32
@@ -61,23 +63,10 @@ static int file_actions(posix_spawn_file_actions_t *fa, int ready_w, int out_w) 
 }
 
 /* Its own process group (a terminal's ^C reaches us, and we end the VM),
- * an empty signal mask and default dispositions for what we catch. */
+ * with what we catch back at its default. */
 static int attributes(posix_spawnattr_t *at) {
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  sigemptyset(&defaults);
-  const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
-  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-    sigaddset(&defaults, sigs[i]);
-  int rc = posix_spawnattr_setflags(at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                            POSIX_SPAWN_SETSIGDEF);
-  if (rc == 0)
-    rc = posix_spawnattr_setpgroup(at, 0);
-  if (rc == 0)
-    rc = posix_spawnattr_setsigmask(at, &none);
-  if (rc == 0)
-    rc = posix_spawnattr_setsigdefault(at, &defaults);
-  return rc;
+  static const int defaults[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+  return childattr_set(at, defaults, sizeof defaults / sizeof defaults[0]);
 }
 
 static int spawn(pid_t *pid, const struct vmm_launch *l, char *const envp[], int ready_w,

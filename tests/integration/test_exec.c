@@ -5,8 +5,8 @@
  * handlers, the alternate stack); the errors a caller survives (ENOENT,
  * ENOTDIR, EACCES, ENOEXEC for #! scripts and non-ELF files, EFAULT,
  * E2BIG; a dynamic program whose loader is missing is ENOENT, before the
- * point of no return); exit statuses passing through; and, with --root /,
- * a static guest exec'ing Debian's dynamically linked (glibc) programs. */
+ * point of no return); exit statuses passing through; and a static guest
+ * exec'ing Debian's dynamically linked (glibc) programs. */
 #include "itest.h"
 
 #include <errno.h>
@@ -88,32 +88,45 @@ static void test_exec_missing_loader_is_enoent(void **state) {
   assert_vmm_status(r, 99);
 }
 
-/* hearth-vmm --root / -- <this variant's exec guest> run PATH ARGS... */
-static const struct spawn_result *run_from_host_root(struct itest *t, const char *const *args) {
-  char guest[PATH_MAX];
-  itest_guest_path(t, "exec", guest, sizeof guest);
-  const char *argv[16] = {"--root", "/", "--", guest, "run"};
-  size_t n = 5;
-  for (size_t i = 0; args[i] && n + 1 < sizeof argv / sizeof argv[0]; i++)
-    argv[n++] = args[i];
-  argv[n] = NULL;
-  return itest_vmm_args(t, NULL, 0, argv);
+/* Copies host files into the VM's root at the same paths. */
+static void put_host_files(struct itest *t, const char *const *paths) {
+  for (size_t i = 0; paths[i]; i++) {
+    size_t len;
+    char *data = slurp_host(paths[i], &len);
+    itest_put_file(t, paths[i], data, len, 0755);
+    free(data);
+  }
 }
 
 /* A static guest execs Debian's glibc programs, which the loader maps
- * with their interpreter from the root; their status passes through. */
+ * with their interpreter from the root; their status passes through. The
+ * root holds copies of the programs, the loader and libc (not --root /:
+ * the VM's own /tmp would hide a build tree under the host's /tmp). */
 static void test_exec_dynamic_glibc_programs(void **state) {
   struct itest *t = *state;
-  require_host_program("/bin/true");
-  require_host_program("/bin/false");
-  require_host_program("/bin/sh");
-  const struct spawn_result *r = run_from_host_root(t, ARGS("/bin/true", "true"));
+  static const char *const files[] = {"/bin/true",
+                                      "/bin/false",
+                                      "/bin/sh",
+                                      "/lib64/ld-linux-x86-64.so.2",
+                                      "/lib/x86_64-linux-gnu/libc.so.6",
+                                      NULL};
+  for (size_t i = 0; files[i]; i++)
+    require_host_program(files[i]);
+  itest_mkdir(t, "/bin");
+  itest_mkdir(t, "/lib64");
+  itest_mkdir(t, "/lib");
+  itest_mkdir(t, "/lib/x86_64-linux-gnu");
+  put_host_files(t, files);
+  itest_put_guest(t, "exec", "/exec");
+  const struct spawn_result *r =
+      itest_vmm(t, NULL, 0, ARGS("--", "/exec", "run", "/bin/true", "true"));
   assert_vmm_stdout(r, "");
   assert_vmm_status(r, 0);
-  r = run_from_host_root(t, ARGS("/bin/false", "false"));
+  r = itest_vmm(t, NULL, 0, ARGS("--", "/exec", "run", "/bin/false", "false"));
   assert_vmm_stdout(r, "");
   assert_vmm_status(r, 1);
-  r = run_from_host_root(t, ARGS("/bin/sh", "sh", "-c", "echo from sh; exit 7"));
+  r = itest_vmm(t, NULL, 0,
+                ARGS("--", "/exec", "run", "/bin/sh", "sh", "-c", "echo from sh; exit 7"));
   assert_vmm_stdout(r, "from sh\n");
   assert_vmm_status(r, 7);
 }

@@ -23,7 +23,10 @@ void args_usage(FILE *to) {
         "                  [--guest-pages 4k|2m] [--code-size MIB] [--code-files N]\n"
         "                  [--vsock-cid CID] [--vsock-uds PATH] [--ready-fd FD]\n"
         "                  [--image DIR --trust DIR [--state-dir DIR]]\n"
-        "                  [--verbose] -- PROGRAM [ARG]...\n"
+        "                  [--api-sock PATH] [--verbose] -- PROGRAM [ARG]...\n"
+        "       hearth-vmm --restore SNAPDIR [--vsock-uds PATH] [--vsock-cid CID]\n"
+        "                  [--api-sock PATH] [--ready-fd FD] [--timeout S] [--stats FILE]\n"
+        "                  [--trace-syscalls[=FILE]] [--verbose]\n"
         "Runs a static Linux x86-64 PROGRAM (a path inside --root) in a KVM microVM\n"
         "with no guest kernel.\n"
         "--site-cache: where the syscall sites of executable files are kept across\n"
@@ -39,7 +42,11 @@ void args_usage(FILE *to) {
         "'CONNECT <port>\\n'; a guest connecting to host port P reaches PATH_P.\n"
         "--image DIR --trust DIR: run a signed image (verified, then unpacked once\n"
         "into --state-dir's cache, default ./.hearth); PROGRAM defaults to its\n"
-        "entrypoint.\n",
+        "entrypoint.\n"
+        "--api-sock PATH: a control socket taking JSON lines (pause, resume,\n"
+        "snapshot, shutdown, stats; vmm/api/API.md).\n"
+        "--restore SNAPDIR: run the VM a snapshot holds (its memory, program and\n"
+        "configuration); only the flags shown for it may be given.\n",
         to);
 }
 
@@ -64,6 +71,8 @@ enum {
   OPT_IMAGE,
   OPT_TRUST,
   OPT_STATE_DIR,
+  OPT_API_SOCK,
+  OPT_RESTORE,
   OPT_VERSION
 };
 
@@ -88,6 +97,8 @@ static const struct option args_options[] = {
     {"image", required_argument, NULL, OPT_IMAGE},
     {"trust", required_argument, NULL, OPT_TRUST},
     {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+    {"api-sock", required_argument, NULL, OPT_API_SOCK},
+    {"restore", required_argument, NULL, OPT_RESTORE},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -182,6 +193,7 @@ static int args_option(int opt, struct vmm_args *a, int *nenv, char *err, int er
     if (!parse_mib(optarg, 3, 0xfffffffeL, &mib))
       return snprintf(err, errlen, "--vsock-cid: want a CID from 3 up, got '%s'", optarg);
     a->cfg.vsock_cid = (uint32_t)mib;
+    a->vsock_cid_given = true;
     return 0;
   case OPT_VSOCK_UDS:
     if (!optarg[0] || strlen(optarg) >= 100) /* sun_path is 108, with "_PORT" to add */
@@ -201,6 +213,16 @@ static int args_option(int opt, struct vmm_args *a, int *nenv, char *err, int er
     return 0;
   case OPT_STATE_DIR:
     a->cfg.state_dir = optarg;
+    return 0;
+  case OPT_API_SOCK:
+    if (!optarg[0] || strlen(optarg) >= 108) /* sun_path */
+      return snprintf(err, errlen, "--api-sock: want a path under 108 bytes");
+    a->api_sock = optarg;
+    return 0;
+  case OPT_RESTORE:
+    if (!optarg[0])
+      return snprintf(err, errlen, "--restore: want a snapshot directory");
+    a->restore_dir = optarg;
     return 0;
   case 'v':
     a->verbose = true;
@@ -224,6 +246,48 @@ static const char *default_site_cache(char *buf, size_t cap) {
   return n > 0 && (size_t)n < cap ? buf : NULL;
 }
 
+/* Flags a snapshot already decides (its memory, program, files and
+ * configuration): --restore refuses them rather than ignore them. */
+static bool restore_refuses(int opt) {
+  switch (opt) {
+  case OPT_VSOCK_UDS:
+  case OPT_VSOCK_CID:
+  case OPT_API_SOCK:
+  case OPT_RESTORE:
+  case OPT_READY_FD:
+  case OPT_TIMEOUT:
+  case OPT_STATS:
+  case OPT_TRACE:
+  case 'v':
+    return false;
+  default:
+    return true;
+  }
+}
+
+static const char *option_name(int opt) {
+  for (const struct option *o = args_options; o->name; o++)
+    if (o->val == opt)
+      return o->name;
+  return "?";
+}
+
+/* --restore SNAPDIR: the first flag the snapshot contradicts, or a PROGRAM,
+ * is an error. */
+static enum args_result args_restore(int argc, char **argv, int refused_opt, char *err,
+                                     int errlen) {
+  if (refused_opt) {
+    snprintf(err, errlen, "--restore: --%s contradicts the snapshot, which decides it",
+             option_name(refused_opt));
+    return ARGS_ERROR;
+  }
+  if (optind < argc) {
+    snprintf(err, errlen, "--restore: a snapshot runs its own program, not '%s'", argv[optind]);
+    return ARGS_ERROR;
+  }
+  return ARGS_RUN;
+}
+
 enum args_result args_parse(int argc, char **argv, struct vmm_args *out, char *err, int errlen) {
   memset(out, 0, sizeof *out);
   out->cfg.mem_bytes = (uint64_t)DEFAULT_MEM_MIB << 20;
@@ -234,7 +298,7 @@ enum args_result args_parse(int argc, char **argv, struct vmm_args *out, char *e
   out->cfg.vsock_cid = 3;
   out->cfg.ready_fd = -1;
   out->cfg.state_dir = ".hearth";
-  int nenv = 0, opt;
+  int nenv = 0, opt, refused_opt = 0;
   optind = 1;
   opterr = 0;
   /* "+": stop at the first non-option, so PROGRAM's own flags are its own. */
@@ -249,7 +313,11 @@ enum args_result args_parse(int argc, char **argv, struct vmm_args *out, char *e
     }
     if (args_option(opt, out, &nenv, err, errlen) > 0)
       return ARGS_ERROR;
+    if (!refused_opt && restore_refuses(opt))
+      refused_opt = opt;
   }
+  if (out->restore_dir)
+    return args_restore(argc, argv, refused_opt, err, errlen);
   if (out->cfg.image_dir && !out->cfg.trust_dir) {
     snprintf(err, errlen, "--image needs --trust DIR (the directory of trusted *.pub keys)");
     return ARGS_ERROR;

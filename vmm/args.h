@@ -17,6 +17,9 @@ struct vmm_args {
   double timeout_s;
   bool site_cache_given;         /* --site-cache was on the command line */
   char site_cache_default[4096]; /* the default --site-cache, when used */
+  const char *api_sock;          /* --api-sock PATH: the control socket (api/API.md), or NULL */
+  const char *restore_dir;       /* --restore SNAPDIR: run a snapshot instead of a PROGRAM */
+  bool vsock_cid_given;          /* --vsock-cid was on the command line (a restore override) */
   char *env_storage[ARGS_MAX_ENV + 1];
 };
 

@@ -1,5 +1,7 @@
-/* main.c - hearth-vmm: flags -> a VM -> run -> the program's exit status
- * (or 124 timeout, 125 hearth failed, 126 not executable, 127 not found). */
+/* main.c - hearth-vmm: flags -> a VM (started, or restored from a
+ * snapshot) -> run -> the program's exit status (or 124 timeout, 125 hearth
+ * failed or a snapshot refused, 126 not executable, 127 not found; 143 after
+ * the control socket's shutdown). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -10,10 +12,13 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "api/api.h"
+#include "api/stats.h"
 #include "args.h"
 #include "image.h"
 #include "log.h"
 #include "run.h"
+#include "snapshot/restore.h"
 #include "vm.h"
 
 #define EXIT_TIMEOUT 124
@@ -45,7 +50,8 @@ static int hold_closed_stdio(void) {
  * before KVM_RUN; a blocking host call returns EINTR (no SA_RESTART). */
 static void on_timeout(int sig) {
   (void)sig;
-  timeout_vm->timeout_fired = 1;
+  timeout_vm->timed_out = 1;
+  timeout_vm->vcpu_wanted = 1;
   if (timeout_vm->kvm.run)
     timeout_vm->kvm.run->immediate_exit = 1;
 }
@@ -63,21 +69,6 @@ static int arm_timeout(struct vm *vm, double seconds) {
   return setitimer(ITIMER_REAL, &it, NULL) < 0 ? -errno : 0;
 }
 
-/* Guest memory the guest touched, in KiB: resident pages of the mapping. */
-static unsigned long guest_resident_kib(const struct vm *vm) {
-  size_t pages = vm->mem.size / 4096;
-  unsigned char vec[4096];
-  unsigned long resident = 0;
-  for (size_t at = 0; at < pages; at += sizeof vec) {
-    size_t n = pages - at < sizeof vec ? pages - at : sizeof vec;
-    if (mincore(vm->mem.host + at * 4096, n * 4096, vec) < 0)
-      return 0;
-    for (size_t i = 0; i < n; i++)
-      resident += vec[i] & 1;
-  }
-  return resident * 4;
-}
-
 static void write_stats(const struct vm *vm, const char *path) {
   FILE *f = fopen(path, "we");
   if (!f) {
@@ -93,7 +84,7 @@ static void write_stats(const struct vm *vm, const char *path) {
           (unsigned long long)vm->stats.exits, (unsigned long long)vm->stats.syscalls,
           (unsigned long long)vm->stats.lstar_syscalls,
           (unsigned long long)vm->stats.sites_rewritten,
-          (unsigned long long)vm->mem.pages_populated, guest_resident_kib(vm), ru.ru_maxrss,
+          (unsigned long long)vm->mem.pages_populated, vm_guest_resident_kib(vm), ru.ru_maxrss,
           vm_exit_status(vm));
   fclose(f);
 }
@@ -106,6 +97,28 @@ static int create_status(int rc) {
   return EXIT_HEARTH_FAILED;
 }
 
+/* --timeout and --api-sock around vm_run, then the exit status. */
+static int run_built_vm(struct vm *vm, struct vmm_args *a) {
+  int rc = 0;
+  if (a->timeout_s > 0 && (rc = arm_timeout(vm, a->timeout_s)) < 0)
+    vlog(VLOG_ERROR, "cannot arm --timeout: %s", strerror(-rc));
+  if (rc == 0 && a->api_sock)
+    rc = api_start(vm, a->api_sock);
+  if (rc < 0) {
+    vm_destroy(vm);
+    return EXIT_HEARTH_FAILED;
+  }
+  vm_run(vm);
+  api_stop(vm);
+  if (vm->stop == VM_STOP_TIMEOUT)
+    vlog(VLOG_ERROR, "timeout: the guest ran longer than %g s and was stopped", a->timeout_s);
+  int status = vm_exit_status(vm);
+  if (a->stats_path)
+    write_stats(vm, a->stats_path);
+  vm_destroy(vm);
+  return status;
+}
+
 static int run_vm(struct vmm_args *a) {
   static struct vm vm;
   const char *step = "?";
@@ -115,19 +128,25 @@ static int run_vm(struct vmm_args *a) {
       vlog(VLOG_ERROR, "cannot start the VM (%s): %s", step, strerror(-rc));
     return strcmp(step, "program") == 0 ? create_status(rc) : EXIT_HEARTH_FAILED;
   }
-  if (a->timeout_s > 0 && (rc = arm_timeout(&vm, a->timeout_s)) < 0) {
-    vlog(VLOG_ERROR, "cannot arm --timeout: %s", strerror(-rc));
-    vm_destroy(&vm);
+  return run_built_vm(&vm, a);
+}
+
+/* --restore SNAPDIR: a refused snapshot is one line and status 125. */
+static int restore_vm(struct vmm_args *a) {
+  static struct vm vm;
+  static struct snap_config store;
+  struct vm_restore_args ra = {.dir = a->restore_dir,
+                               .vsock_uds = a->cfg.vsock_uds,
+                               .vsock_cid = a->vsock_cid_given ? a->cfg.vsock_cid : 0,
+                               .ready_fd = a->cfg.ready_fd};
+  char err[512];
+  int rc = vm_restore(&vm, &store, &ra, err, sizeof err);
+  if (rc < 0) {
+    vlog(VLOG_ERROR, "cannot restore %s: %s", a->restore_dir, err);
     return EXIT_HEARTH_FAILED;
   }
-  vm_run(&vm);
-  if (vm.stop == VM_STOP_TIMEOUT)
-    vlog(VLOG_ERROR, "timeout: the guest ran longer than %g s and was stopped", a->timeout_s);
-  int status = vm_exit_status(&vm);
-  if (a->stats_path)
-    write_stats(&vm, a->stats_path);
-  vm_destroy(&vm);
-  return status;
+  store.cfg.trace = a->cfg.trace; /* this run's, not the snapshot's */
+  return run_built_vm(&vm, a);
 }
 
 int main(int argc, char **argv) {
@@ -175,7 +194,9 @@ int main(int argc, char **argv) {
   static struct vmm_image image;
   if (a.cfg.image_dir && vmm_image_prepare(&a.cfg, &image) < 0)
     return EXIT_HEARTH_FAILED;
-  int status = run_vm(&a);
+  if (a.cfg.image_dir) /* the manifest's SHA-256: a snapshot's image files are tied to it */
+    snprintf(a.cfg.image_manifest_hash, sizeof a.cfg.image_manifest_hash, "%s", image.cache.key);
+  int status = a.restore_dir ? restore_vm(&a) : run_vm(&a);
   if (a.cfg.image_dir)
     vmm_image_release(&image);
   if (a.cfg.trace && a.cfg.trace != stderr)

@@ -1,6 +1,22 @@
 /* run.c - the exit loop of the single vCPU (run.h). Every system call is one
  * exit: an `out` to PORT_SYSCALL from a rewritten site, or to PORT_LSTAR
- * from the stub an unrewritten `syscall` lands in. */
+ * from the stub an unrewritten `syscall` lands in.
+ *
+ * The restart rule. The VMM takes the vCPU back (vm->vcpu_wanted) for
+ * --timeout and for control requests (api/api.h). A blocking system call
+ * sleeps with that flag as its stop flag (fs/wait.h) and returns -EINTR when
+ * it is set. When the reason was a control request, not the timeout, the
+ * call is not failed but RESTARTED: the guest is put back on its `syscall`
+ * (or rewritten `out 0x90, al`; both 2 bytes) with RAX the system call
+ * number and the argument registers as they were, so after the request is
+ * served (a pause, a snapshot and a restore in another process) the guest
+ * makes the call again. A sleep restarts with its full duration, a timed
+ * wait with its full timeout: the guest cannot tell, beyond the time
+ * taken. A guest signal pending at that point is delivered with its frame
+ * returning to the restarted call, as SA_RESTART would. So a handler may
+ * return -EINTR for a stop only before it has done anything the guest could
+ * see (consumed bytes, a connection, a wakeup): after that it returns what
+ * it did. */
 #include "run.h"
 
 #include <errno.h>
@@ -8,6 +24,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "api/api.h"
 #include "kernel/signal.h"
 #include "kernel/syscall.h"
 #include "log.h"
@@ -28,6 +45,21 @@ static void run_guest_crash(struct vm *vm, const char *what) {
   vm_stop_signal(vm, SIGSEGV);
 }
 
+/* A call cut short by the stop flag is restarted when a control request,
+ * not --timeout, raised it (see the restart rule above). */
+static bool run_restartable(const struct vm *vm) {
+  return vm->vcpu_wanted && !vm->timed_out && api_request_pending(vm->api);
+}
+
+/* Back on the 2-byte system call instruction, in user mode, with the flags
+ * the call was made with: the guest will make it again. */
+static void run_rewind(struct kvm_regs *r, uint64_t ret_rip, uint64_t ret_flags) {
+  r->rcx = ret_rip; /* `syscall` clobbers RCX and R11 anyway */
+  r->r11 = ret_flags;
+  r->rflags = (ret_flags & RFLAGS_SYSRET_MASK & ~0x3000ULL) | RFLAGS_FIXED | RFLAGS_IOPL3;
+  r->rip = ret_rip - 2;
+}
+
 /* Serves the system call of the current I/O exit and sets up the return to
  * the guest exactly as Linux's sysret would: RAX the result, RCX the return
  * address, R11 the flags. */
@@ -44,8 +76,11 @@ static void run_syscall(struct vm *vm, bool via_lstar) {
   long ret = syscall_dispatch(vm, nr, args);
   if (vm->stop != VM_RUNNING)
     return;
-  r->rax = (uint64_t)ret;
-  if (vm->regs_replaced) {
+  vm->syscall_restarted = ret == -EINTR && run_restartable(vm);
+  r->rax = vm->syscall_restarted ? nr : (uint64_t)ret;
+  if (vm->syscall_restarted) {
+    run_rewind(r, ret_rip, ret_flags);
+  } else if (vm->regs_replaced) {
     vm->regs_replaced = false; /* execve: a new program's first instruction */
   } else if (nr != SYS_rt_sigreturn || !vm->sig.frame_restored) {
     /* A good rt_sigreturn restored every register itself; a bad one forced
@@ -91,6 +126,7 @@ static void run_exit(struct vm *vm) {
     run_io_exit(vm);
     break;
   case KVM_EXIT_SHUTDOWN:
+    vm->stats.exits_shutdown++;
     /* No IDT yet: #PF, #GP, #UD, hlt and int 0x80 all end here alike. */
     run_guest_crash(vm, "fault (page fault, protection fault or invalid instruction)");
     break;
@@ -104,21 +140,35 @@ static void run_exit(struct vm *vm) {
     vm_stop_error(vm);
     break;
   default:
+    vm->stats.exits_other++;
     vlog(VLOG_ERROR, "unexpected KVM exit %u at rip=%#llx", run->exit_reason,
          (unsigned long long)vkvm_regs(&vm->kvm)->rip);
     vm_stop_error(vm);
   }
 }
 
+/* The VMM wants the vCPU: --timeout ends the VM; a control request is
+ * served here, between exits, where no system call is in progress. */
+static void run_take_vcpu(struct vm *vm) {
+  if (vm->timed_out) {
+    vm->stop = VM_STOP_TIMEOUT;
+    return;
+  }
+  vm->vcpu_wanted = 0; /* a request posted after this kicks again */
+  api_serve(vm);
+}
+
 void vm_run(struct vm *vm) {
   while (vm->stop == VM_RUNNING) {
-    if (vm->timeout_fired) {
-      vm->stop = VM_STOP_TIMEOUT;
-      break;
+    if (vm->vcpu_wanted || vm->timed_out) {
+      run_take_vcpu(vm);
+      continue;
     }
     int rc = vkvm_run(&vm->kvm);
-    if (rc == -EINTR || rc == -EAGAIN)
+    if (rc == -EINTR || rc == -EAGAIN) {
+      vm->stats.kicks++;
       continue;
+    }
     if (rc < 0) {
       vlog(VLOG_ERROR, "KVM_RUN failed: %s", strerror(-rc));
       vm_stop_error(vm);

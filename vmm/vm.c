@@ -78,7 +78,7 @@ static int install_stdio(struct vm *vm) {
   return 0;
 }
 
-static int step_files(struct vm *vm) {
+int vm_create_vfs(struct vm *vm) {
   struct vfs_config vc = {.host_root = vm->cfg->root,
                           .tmp_max_bytes = vm->cfg->tmp_max_bytes,
                           .tmp_max_entries = 0, /* the vfs default */
@@ -91,7 +91,11 @@ static int step_files(struct vm *vm) {
                           .maps = proc_maps_generate,
                           .maps_ctx = vm};
   fdtable_init(&vm->fds);
-  int rc = vfs_create(&vc, &vm->vfs);
+  return vfs_create(&vc, &vm->vfs);
+}
+
+static int step_files(struct vm *vm) {
+  int rc = vm_create_vfs(vm);
   if (rc < 0)
     return rc;
   if (vm->cfg->cwd && (rc = vfs_chdir(vm->vfs, vm->cfg->cwd)) < 0) {
@@ -210,12 +214,25 @@ static int vm_run_lanes(struct vm *vm, const char **failed_step) {
   return vm_lanes_result(&main_lane, &loader, failed_step);
 }
 
-/* Guest memory first (both lanes need it), then the two lanes, then the
- * join steps. */
-int vm_create(struct vm *vm, const struct vm_config *cfg, const char **failed_step) {
+void vm_reset(struct vm *vm, const struct vm_config *cfg) {
   memset(vm, 0, sizeof *vm);
   vm->cfg = cfg;
   vm->kvm.kvm_fd = vm->kvm.vm_fd = vm->kvm.vcpu_fd = -1;
+}
+
+int vm_mark_step_done(struct vm *vm, const char *step) {
+  for (size_t i = 0; i < VM_STEPS; i++)
+    if (strcmp(vm_steps[i].name, step) == 0) {
+      vm->steps_done |= 1u << i;
+      return 0;
+    }
+  return -ENOENT;
+}
+
+/* Guest memory first (both lanes need it), then the two lanes, then the
+ * join steps. */
+int vm_create(struct vm *vm, const struct vm_config *cfg, const char **failed_step) {
+  vm_reset(vm, cfg);
   int rc = step_memory(vm);
   if (rc < 0) {
     *failed_step = vm_steps[0].name;

@@ -22,6 +22,7 @@ struct vfs;
 struct sitecache;
 struct vsock_state;
 struct stdio_frame;
+struct api;
 
 struct vm_config {
   uint64_t mem_bytes;
@@ -53,6 +54,9 @@ struct vm_config {
   const char *image_dir;
   const char *trust_dir;
   const char *state_dir;
+  /* The verified image's manifest hash (hex, NUL-terminated; "" without
+   * --image): a snapshot's open image files are tied to it. */
+  char image_manifest_hash[65];
 };
 
 /* Why the VM stopped; turned into hearth-vmm's exit status. */
@@ -79,8 +83,17 @@ struct vm_proc {
   uint64_t start_ns;                   /* CLOCK_MONOTONIC at start: sysinfo's uptime */
 };
 
+/* Counted system calls by number: numbers at or above this are counted
+ * together in syscalls_other. */
+#define VM_STATS_SYSCALL_NRS 512
+
 struct vm_stats {
   uint64_t exits, syscalls, lstar_syscalls, sites_rewritten;
+  /* Exits by kind (run.c): system calls through a rewritten site or the
+   * LSTAR stub are syscalls/lstar_syscalls; kicks are KVM_RUN calls a
+   * control request or --timeout interrupted. */
+  uint64_t exits_shutdown, exits_other, kicks;
+  uint64_t syscalls_by_nr[VM_STATS_SYSCALL_NRS], syscalls_other;
 };
 
 struct vm {
@@ -110,7 +123,19 @@ struct vm {
   bool regs_replaced;
   enum vm_stop stop;
   int stop_value; /* exit status or signal number */
-  volatile sig_atomic_t timeout_fired;
+  /* "The VMM wants the vCPU back": set by --timeout's signal handler and by
+   * a control request (api/api.h). It is the stop flag every blocking wait
+   * of the guest gets (fs/wait.h); the run loop clears it once served.
+   * timeout_fired is its former name, still used by the waits. */
+  union {
+    volatile sig_atomic_t vcpu_wanted;
+    volatile sig_atomic_t timeout_fired;
+  };
+  volatile sig_atomic_t timed_out; /* --timeout expired: the VM stops */
+  /* Set by the run loop when a system call was cut short by a control
+   * request and will be made again (run.c, "restart rule"). */
+  bool syscall_restarted;
+  struct api *api; /* the control socket (--api-sock), or NULL */
 };
 
 /* Ends the guest: exit_group(status). */
@@ -131,3 +156,14 @@ int vm_exit_status(const struct vm *vm);
  * ("program" errors: -ENOENT not found, -ENOEXEC/-EACCES not executable). */
 int vm_create(struct vm *vm, const struct vm_config *cfg, const char **failed_step);
 void vm_destroy(struct vm *vm);
+
+/* For a restore (snapshot/restore.h), which rebuilds a VM from a snapshot
+ * instead of vm_create's steps: */
+/* An empty VM over cfg, nothing built. */
+void vm_reset(struct vm *vm, const struct vm_config *cfg);
+/* The empty fd table and the vfs of cfg (root, /tmp and /code caps), with
+ * no cwd change and no stdio: vm_create's "files" step, minus those. */
+int vm_create_vfs(struct vm *vm);
+/* Marks vm_create's step `step` ("guest memory", "vsock", "files",
+ * "program", "kvm") as built, so vm_destroy undoes it. 0 or -ENOENT. */
+int vm_mark_step_done(struct vm *vm, const char *step);

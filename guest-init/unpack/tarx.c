@@ -206,9 +206,12 @@ static int end_meta(struct tarx *t) {
 }
 
 static int start_meta(struct tarx *t, char type, uint64_t size) {
-  uint64_t max = (type == 'L' || type == 'K') ? t->lim.max_path + 1 : TX_META_MAX;
+  bool name = type == 'L' || type == 'K';
+  /* A GNU long name is a path and its NUL; any extended header is collected
+   * in meta, TX_META_MAX bytes, whatever the path limit. */
+  uint64_t max = name && t->lim.max_path + 1 < TX_META_MAX ? t->lim.max_path + 1 : TX_META_MAX;
   if (size > max)
-    return fail(t, type == 'L' || type == 'K' ? CODE_E_TOO_LONG : -EBADMSG,
+    return fail(t, name ? CODE_E_TOO_LONG : -EBADMSG,
                 "extended header too large (%llu bytes, at most %llu)", (unsigned long long)size,
                 (unsigned long long)max);
   t->meta_type = type;

@@ -80,6 +80,25 @@ static int read_config(int entryfd, struct img_cache *c, struct img_err *err) {
   return rc;
 }
 
+/* The entry's root/ (which must be there) and sites/ are directories of
+ * its own, not symlinks: a VM is given their paths, and a symlink planted
+ * in the state directory would lead it out of the cache. */
+static int check_entry_dirs(int entryfd, struct img_err *err) {
+  static const char *const names[] = {"root", "sites"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    struct stat st;
+    if (fstatat(entryfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+      if (errno == ENOENT && i > 0)
+        continue; /* no site store yet: the VM makes one inside the entry */
+      return img_fail(err, -errno, "%s: %s", names[i], strerror(errno));
+    }
+    if (!S_ISDIR(st.st_mode))
+      return img_fail(err, -EBADMSG, "%s is not a directory (a symlink?): remove the entry",
+                      names[i]);
+  }
+  return 0;
+}
+
 /* 1: the entry is there, made from these very manifest bytes (its config
  * loaded); 0: no entry; or a negative errno. */
 static int try_hit(struct opening *o) {
@@ -93,6 +112,8 @@ static int try_hit(struct opening *o) {
   if (!rc && (len != o->len || memcmp(cached, o->bytes, len) != 0))
     rc = img_fail(o->err, -EBADMSG, "holds another manifest than its name says: remove it");
   free(cached);
+  if (!rc)
+    rc = check_entry_dirs(fd, o->err);
   if (!rc)
     rc = read_config(fd, o->out, o->err);
   close(fd);

@@ -56,7 +56,9 @@ int img_read_file(int dirfd, const char *name, const char *shown, size_t cap, ch
                   size_t *len, struct img_err *err) {
   *buf = NULL;
   *len = 0;
-  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  /* O_NONBLOCK: a FIFO put there would have open() wait for a writer for
+   * ever; img_read_fd refuses anything but a regular file. */
+  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0)
     return img_fail(err, -errno, "%s: %s", shown, strerror(errno));
   int rc = img_read_fd(fd, shown, cap, buf, len, err);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -30,11 +31,29 @@ int img_signed_manifest(int imgfd, const struct img_trust *trust, char **bytes, 
   return rc;
 }
 
-int img_verify_tar(int imgfd, const struct manifest *m, const struct tar_sink *sink,
-                   struct img_err *err) {
-  int fd = openat(imgfd, IMG_ROOTFS_NAME, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+/* rootfs.tar, a regular file (O_NONBLOCK: a FIFO there must not have
+ * open() wait for a writer; a device, even through a symlink, is refused). */
+static int open_rootfs(int imgfd, struct img_err *err) {
+  int fd = openat(imgfd, IMG_ROOTFS_NAME, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0)
     return img_fail(err, -errno, IMG_ROOTFS_NAME ": %s", strerror(errno));
+  struct stat st;
+  int rc = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EINVAL;
+  if (rc == 0 && fcntl(fd, F_SETFL, 0) < 0)
+    rc = -errno;
+  if (rc < 0) {
+    close(fd);
+    return img_fail(err, rc, IMG_ROOTFS_NAME ": %s",
+                    rc == -EINVAL ? "not a regular file" : strerror(-rc));
+  }
+  return fd;
+}
+
+int img_verify_tar(int imgfd, const struct manifest *m, const struct tar_sink *sink,
+                   struct img_err *err) {
+  int fd = open_rootfs(imgfd, err);
+  if (fd < 0)
+    return fd;
   int rc = tarcheck_stream(fd, m, sink, err);
   close(fd);
   return rc;

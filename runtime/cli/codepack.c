@@ -19,6 +19,11 @@
 #define COPY_BUF (64u << 10)
 #define OUT_BLOCK (64u << 10) /* the tar goes out in pieces of this size */
 #define READ_BLOCK (64u << 10)
+/* Entries read from the input, written or not, per max_files: a bound on
+ * the work that the ones never written or counted (the root "./", a
+ * directory listed again) can make, which a compressed archive could
+ * otherwise repeat a thousandfold per byte. */
+#define READ_ENTRIES_PER_FILE 2
 
 struct codepack {
   struct archive *in;
@@ -27,6 +32,7 @@ struct codepack {
   size_t root_len;
   struct code_limits lim;
   struct code_totals totals;
+  uint64_t entries_read;         /* headers taken from the input, against READ_ENTRIES_PER_FILE */
   struct pathset dirs;           /* directories already in the output */
   struct archive_entry *pending; /* read and checked, not yet written (owned by in) */
   bool at_end;
@@ -142,6 +148,9 @@ static int next_entry(struct codepack *p, char *err, size_t errlen, bool *refuse
     if (r < ARCHIVE_WARN || (r == ARCHIVE_WARN && p->from_disk))
       return fail(err, errlen, refused, !p->from_disk, -EIO, "%s",
                   archive_error_string(p->in) ? archive_error_string(p->in) : "cannot read");
+    if (++p->entries_read > READ_ENTRIES_PER_FILE * p->lim.max_files + 1)
+      return fail(err, errlen, refused, true, CODE_E_TOO_MANY_FILES,
+                  "more than %llu entries in the archive", (unsigned long long)p->entries_read - 1);
     if (p->from_disk && archive_read_disk_can_descend(p->in))
       archive_read_disk_descend(p->in);
     int rc = check_entry(p, e, err, errlen, refused);

@@ -246,12 +246,34 @@ static size_t merge_fds(struct pollfd *fds, size_t n) {
   return out + 1;
 }
 
+/* The events to sleep on for an item, or false to leave it out of the
+ * sleep: a disabled item, and an edge-triggered one whose readiness was
+ * seen at its last look, which only readiness beyond that can report. Its
+ * file's host fds may stay ready meanwhile (data it has not read): asked
+ * for those events, the sleep would end at once, again and again. ppoll
+ * reports POLLERR and POLLHUP unasked, and an epoll's host fds are its own
+ * items', so such an item with those seen, or an epoll, is left out. */
+static bool item_watch(const struct ep_item *it, short *events) {
+  if (item_disabled(it))
+    return false;
+  uint32_t want = it->events & EP_POLL_BITS;
+  if (!(it->events & EPOLLET) || !it->seen) {
+    *events = (short)want;
+    return true;
+  }
+  if ((it->seen & (POLLERR | POLLHUP)) || file_is_epoll(it->file))
+    return false;
+  *events = (short)(want & ~(uint32_t)it->seen);
+  return true;
+}
+
 long epoll_host_watch(struct file *epf, struct pollfd **fds, size_t *cap) {
   struct epoll *ep = ep_of(epf);
   size_t n = 0;
   for (size_t i = 0; i < ep->n; i++) {
     struct ep_item *it = ep->items[i];
-    if (item_disabled(it))
+    short want;
+    if (!item_watch(it, &want))
       continue;
     if (*cap - n < FILE_WATCH_MAX) {
       size_t grown = *cap * 2 + FILE_WATCH_MAX;
@@ -261,7 +283,6 @@ long epoll_host_watch(struct file *epf, struct pollfd **fds, size_t *cap) {
       *fds = p;
       *cap = grown;
     }
-    short want = (short)(it->events & EP_POLL_BITS);
     n += (size_t)file_host_watch(it->file, want, *fds + n, FILE_WATCH_MAX);
   }
   return (long)merge_fds(*fds, n);
@@ -333,5 +354,21 @@ int epoll_new(struct file **out) {
     return -ENOMEM;
   }
   *out = f;
+  return 0;
+}
+
+void epoll_item_get(struct file *epf, size_t i, struct epoll_item_state *out) {
+  struct ep_item *it = ep_of(epf)->items[i];
+  *out = (struct epoll_item_state){
+      .fd = it->fd, .file = it->file, .events = it->events, .data = it->data};
+}
+
+int epoll_item_restore(struct file *epf, const struct epoll_item_state *it) {
+  struct epoll_item_event ev = {.events = it->events & ~(uint32_t)EPOLLEXCLUSIVE, .data = it->data};
+  int r = epoll_ctl_file(epf, EPOLL_CTL_ADD, it->fd, it->file, &ev);
+  if (r < 0)
+    return r;
+  /* ADD adds EPOLLERR|EPOLLHUP; a reported one-shot item had lost them. */
+  item_find(ep_of(epf), it->fd, it->file)->events = it->events;
   return 0;
 }

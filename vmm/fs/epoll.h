@@ -11,7 +11,9 @@
  *   report and each wait that finds the item idle is a look). Linux reports
  *   every wake-up of the file instead, so data arriving before the program
  *   has drained what it had is reported there and not here: edge-triggered
- *   programs must read until EAGAIN on both;
+ *   programs must read until EAGAIN on both. A wait sleeps through the
+ *   readiness an item has already reported (its host fds are not watched
+ *   for it), so undrained data never makes a wait spin;
  * - EPOLLONESHOT disables an item after one report, until EPOLL_CTL_MOD;
  * - EPOLLEXCLUSIVE is accepted at ADD (one thread: nothing to wake alone);
  *   EPOLLWAKEUP is dropped, as for a caller without CAP_BLOCK_SUSPEND;
@@ -79,5 +81,21 @@ long epoll_host_watch(struct file *ep, struct pollfd **fds, size_t *cap);
 
 /* Items of ep. */
 size_t epoll_item_count(struct file *ep);
+
+/* --- snapshots --- */
+
+/* One interest item as a snapshot holds it; file is borrowed. */
+struct epoll_item_state {
+  int fd;
+  struct file *file;
+  uint32_t events; /* as stored: EPOLLERR|EPOLLHUP added, one-shot state */
+  uint64_t data;
+};
+/* Item i (< epoll_item_count) of ep. */
+void epoll_item_get(struct file *ep, size_t i, struct epoll_item_state *out);
+/* Adds a saved item back as it was (its events exactly, a disabled
+ * one-shot item included), checked as EPOLL_CTL_ADD checks: -EPERM,
+ * -EINVAL, -ELOOP, -EEXIST, -ENOSPC, -ENOMEM. */
+int epoll_item_restore(struct file *ep, const struct epoll_item_state *it);
 
 #endif

@@ -17,7 +17,7 @@
 #include "kernel/file.h"
 #include "vfs_impl.h"
 
-#define PIPE_CAPACITY 65536
+#define PIPE_CAPACITY VFS_PIPE_CAP_MAX
 #define PIPE_SMALL_CAPACITY 4096
 
 struct pipe {
@@ -196,5 +196,64 @@ int vfs_pipe(struct vfs *v, int flags, struct file **rd, struct file **wr) {
     free(p->buf);
     free(p);
   }
+  return -ENOMEM;
+}
+
+/* --- snapshots (vfs.h) --- */
+
+bool vfs_file_is_pipe(const struct file *f) { return f->ops == &pipe_ops; }
+
+const void *vfs_pipe_id(struct file *f) { return pipe_of(f); }
+
+void vfs_pipe_save(struct file *f, struct vfs_pipe_state *st, void *data) {
+  struct pipe *p = pipe_of(f);
+  *st = (struct vfs_pipe_state){.ino = p->ino,
+                                .cap = (uint32_t)p->cap,
+                                .len = (uint32_t)p->len,
+                                .created = p->created,
+                                .reader = p->readers > 0,
+                                .writer = p->writers > 0};
+  size_t first = p->cap - p->head < p->len ? p->cap - p->head : p->len;
+  memcpy(data, p->buf + p->head, first);
+  memcpy((char *)data + first, p->buf, p->len - first);
+}
+
+int vfs_pipe_restore(struct vfs *v, const struct vfs_pipe_state *st, const void *data, int rd_flags,
+                     int wr_flags, struct file **rd, struct file **wr) {
+  if ((st->cap != PIPE_CAPACITY && st->cap != PIPE_SMALL_CAPACITY) || st->len > st->cap ||
+      (!st->reader && !st->writer))
+    return -EINVAL;
+  struct pipe *p = calloc(1, sizeof *p);
+  if (!p || !(p->buf = malloc(st->cap))) {
+    free(p);
+    return -ENOMEM;
+  }
+  *p = (struct pipe){.vfs = v,
+                     .buf = p->buf,
+                     .cap = st->cap,
+                     .len = st->len,
+                     .ino = st->ino,
+                     .created = st->created,
+                     .readers = st->reader,
+                     .writers = st->writer};
+  memcpy(p->buf, data, st->len);
+  v->pipe_bytes += p->cap;
+  *rd = st->reader ? pipe_end_new(p, O_RDONLY | (rd_flags & O_NONBLOCK)) : NULL;
+  *wr = st->writer ? pipe_end_new(p, O_WRONLY | (wr_flags & O_NONBLOCK)) : NULL;
+  if ((*rd || !st->reader) && (*wr || !st->writer))
+    return 0;
+  /* Undo: the ends made drop their counts; the last frees p. */
+  p->readers = *rd != NULL;
+  p->writers = *wr != NULL;
+  if (*rd || *wr) {
+    file_unref(*rd ? *rd : *wr);
+    if (*rd && *wr)
+      file_unref(*wr);
+  } else {
+    v->pipe_bytes -= p->cap;
+    free(p->buf);
+    free(p);
+  }
+  *rd = *wr = NULL;
   return -ENOMEM;
 }

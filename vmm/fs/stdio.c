@@ -136,3 +136,7 @@ struct file *vfs_host_stdio(int host_fd, int flags) {
   s->fd = host_fd;
   return f;
 }
+
+int vfs_host_stdio_fd(const struct file *f) {
+  return f->ops == &stdio_ops ? ((const struct stdio_open *)f->priv)->fd : -1;
+}

@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 
 struct vfs;
 struct file;
@@ -134,5 +135,52 @@ struct file *vfs_host_stdio(int host_fd, int flags);
  * fstat (st_dev, st_ino, times) is the host's own and names the same bytes
  * for every VM; false for /tmp, /dev, /proc, pipes and stdio. */
 bool vfs_file_is_host_regular(const struct file *f);
+
+/* --- snapshots (vfs_snap.c, pipe.c, stdio.c): the namespace's state as
+ * plain values, and descriptions rebuilt from them --- */
+
+struct tmpfs;
+/* The tmpfs mounted at /tmp (code false) or /code (code true), borrowed. */
+struct tmpfs *vfs_tmpfs(struct vfs *v, bool code);
+/* /proc/self/exe's target (vfs_set_exe), or NULL; borrowed. */
+const char *vfs_exe(const struct vfs *v);
+/* The inode number the next pipe gets; set it back on restore. */
+uint64_t vfs_next_pipe_ino(const struct vfs *v);
+void vfs_set_next_pipe_ino(struct vfs *v, uint64_t ino);
+
+/* The guest path of the place a description was opened at (malloc'd), or
+ * NULL with *err: -ENOENT when it has none (pipes, stdio, sockets, epoll)
+ * or was removed, -ENOMEM. */
+char *vfs_file_guest_path(struct file *f, int *err);
+/* A new description of what canonical guest `path` names, never following
+ * a symlink in it (an O_PATH|O_NOFOLLOW description is of the link), with
+ * open flags `flags` (as the guest's description had them: F_GETFL's, no
+ * O_CREAT or O_TRUNC) and no access check: the guest was allowed this
+ * description when it opened it. -ENOENT, -ENOTDIR, -ELOOP, -ENXIO. */
+int vfs_reopen(struct vfs *v, const char *path, int flags, struct file **out);
+
+/* A pipe as a snapshot holds it: buffered bytes (len of them, at most
+ * cap), its inode and creation time, and which ends are open. */
+#define VFS_PIPE_CAP_MAX 65536u /* the largest pipe buffer the VMM makes */
+struct vfs_pipe_state {
+  uint64_t ino;
+  uint32_t cap, len;
+  struct timespec created;
+  bool reader, writer;
+};
+/* True when f is an end of a pipe. */
+bool vfs_file_is_pipe(const struct file *f);
+/* The pipe behind end f (an identity shared by both its ends), its state,
+ * and its buffered bytes copied into data (room for st->cap). */
+const void *vfs_pipe_id(struct file *f);
+void vfs_pipe_save(struct file *f, struct vfs_pipe_state *st, void *data);
+/* A pipe rebuilt from st and its len bytes of data: *rd and *wr get the
+ * ends st says are open (NULL for the others). -EINVAL for a capacity the
+ * VMM never makes, len past cap, or no end open; -ENOMEM. */
+int vfs_pipe_restore(struct vfs *v, const struct vfs_pipe_state *st, const void *data, int rd_flags,
+                     int wr_flags, struct file **rd, struct file **wr);
+
+/* The host fd a vfs_host_stdio description wraps, or -1 for any other. */
+int vfs_host_stdio_fd(const struct file *f);
 
 #endif

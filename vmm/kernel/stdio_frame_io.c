@@ -237,22 +237,28 @@ static ssize_t out_write(struct file *f, const struct iovec *iov, int iovcnt) {
   return (ssize_t)total;
 }
 
+/* Writable, or in error once the host's end is gone (as a pipe whose
+ * reader went: POLLERR whatever was asked). */
 static short out_poll(struct file *f, short events) {
   struct stdio_frame *st = end_of(f)->st;
   struct frame_out *o = end_of(f)->out;
   if (st->dead || st->finished)
     return POLLOUT | POLLERR; /* a write fails at once */
-  if (o->sent >= o->cap)
-    return POLLOUT | POLLWRNORM; /* a write is counted out at once */
   short r = poll_now(st->fd, POLLOUT);
-  return (short)((r & POLLOUT ? POLLOUT | POLLWRNORM : 0) |
-                 (r & (POLLERR | POLLHUP) ? POLLERR : 0));
+  short err = r & (POLLERR | POLLHUP) ? POLLERR : 0;
+  if (o->sent >= o->cap)
+    return POLLOUT | POLLWRNORM | err; /* a write is counted out at once */
+  return (short)((r & POLLOUT ? POLLOUT | POLLWRNORM : 0) | err);
 }
 
+/* The socket, for writability only when that was asked: a sleep that asks
+ * for nothing out_poll could answer must not end whenever the socket has
+ * room. (ppoll still reports its errors and hang-up, which out_poll
+ * answers with POLLERR.) */
 static int out_host_watch(struct file *f, short events, struct pollfd *out, int max) {
   if (max < 1)
     return 0;
-  out[0] = (struct pollfd){.fd = end_of(f)->st->fd, .events = POLLOUT};
+  out[0] = (struct pollfd){.fd = end_of(f)->st->fd, .events = events & (POLLOUT | POLLWRNORM)};
   return 1;
 }
 
@@ -357,8 +363,10 @@ static short event_poll(struct file *f, short events) {
   return 0;
 }
 
+/* The socket, when readability was asked: event_poll answers nothing
+ * else, so for any other events there is nothing to wake for. */
 static int event_host_watch(struct file *f, short events, struct pollfd *out, int max) {
-  if (max < 1)
+  if (max < 1 || !(events & (POLLIN | POLLRDNORM)))
     return 0;
   out[0] = (struct pollfd){.fd = end_of(f)->st->fd, .events = POLLIN};
   return 1;

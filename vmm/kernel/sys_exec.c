@@ -32,6 +32,7 @@
 #define EXEC_STRING_MAX (128u << 10) /* Linux's MAX_ARG_STRLEN, NUL included */
 #define EXEC_TOTAL_MAX (2u << 20)    /* a quarter of the 8 MiB stack, as Linux */
 #define EXEC_COUNT_MAX 65536u        /* argv and envp entries, each */
+#define EXEC_ARG_COST(len) ((len) + 1 + sizeof(uint64_t)) /* a string: NUL and pointer */
 
 /* A NULL-terminated vector of host copies of guest strings. */
 struct exec_vec {
@@ -47,54 +48,86 @@ static void exec_vec_free(struct exec_vec *ev) {
   ev->n = 0;
 }
 
-/* One guest string into a fresh host copy (scratch holds EXEC_STRING_MAX
- * bytes); *total counts bytes against EXEC_TOTAL_MAX. */
-static long copy_string(struct vm *vm, uint64_t gva, char *scratch, size_t *total, char **out) {
-  long len = uaccess_strncpy_from(&vm->mem, scratch, gva, EXEC_STRING_MAX);
+/* The bytes argv and envp may take together, as exec_budget counts them:
+ * Linux's quarter of the stack, at most EXEC_TOTAL_MAX. The new program's
+ * stack is as large as the current one (the loader sizes it from the VM's
+ * memory alone) and the loader refuses arguments past a quarter of it, so
+ * checking here, before the point of no return, makes that -E2BIG for a
+ * caller that lives on rather than a SIGSEGV. */
+static size_t exec_args_max(const struct vm *vm) {
+  size_t quarter = (size_t)(vm->mm.stack_top - vm->mm.stack_bottom) / 4;
+  return quarter < EXEC_TOTAL_MAX ? quarter : EXEC_TOTAL_MAX;
+}
+
+/* Counts one more string of len bytes: 0, or -E2BIG past max. */
+static long exec_budget(size_t *total, size_t max, size_t len) {
+  *total += EXEC_ARG_COST(len);
+  return *total > max ? -E2BIG : 0;
+}
+
+/* The copying of argv and envp: a scratch buffer of EXEC_STRING_MAX bytes
+ * and the bytes used so far against max. */
+struct exec_copy {
+  struct vm *vm;
+  char *scratch;
+  size_t total, max;
+};
+
+/* One guest string into a fresh host copy, counted. */
+static long copy_string(struct exec_copy *c, uint64_t gva, char **out) {
+  long len = uaccess_strncpy_from(&c->vm->mem, c->scratch, gva, EXEC_STRING_MAX);
   if (len == -ENAMETOOLONG)
     return -E2BIG;
   if (len < 0)
     return len;
-  *total += (size_t)len + 1 + sizeof(uint64_t);
-  if (*total > EXEC_TOTAL_MAX)
+  if (exec_budget(&c->total, c->max, (size_t)len) < 0)
     return -E2BIG;
-  *out = strdup(scratch);
+  *out = strdup(c->scratch);
   return *out ? 0 : -ENOMEM;
 }
 
+/* Makes room in ev for one more string and the NULL after it. */
+static long vec_grow(struct exec_vec *ev, size_t *cap) {
+  if (ev->n + 1 < *cap)
+    return 0;
+  *cap = *cap ? *cap * 2 : 16;
+  char **v = realloc(ev->v, *cap * sizeof *v);
+  if (!v)
+    return -ENOMEM;
+  ev->v = v;
+  return 0;
+}
+
 /* Copies the guest's NULL-terminated pointer array at gva (NULL: empty, as
- * Linux takes it). */
-static long copy_vector(struct vm *vm, uint64_t gva, char *scratch, size_t *total,
-                        struct exec_vec *ev) {
+ * Linux takes it), at most EXEC_COUNT_MAX strings. */
+static long copy_vector(struct exec_copy *c, uint64_t gva, struct exec_vec *ev) {
   size_t cap = 0;
   for (;;) {
     uint64_t ptr = 0;
-    if (gva && uaccess_copy_from(&vm->mem, &ptr, gva + ev->n * sizeof ptr, sizeof ptr) < 0)
+    if (gva && uaccess_copy_from(&c->vm->mem, &ptr, gva + ev->n * sizeof ptr, sizeof ptr) < 0)
       return -EFAULT;
-    if (ev->n + 1 >= cap) {
-      if (ev->n >= EXEC_COUNT_MAX)
-        return -E2BIG;
-      cap = cap ? cap * 2 : 16;
-      char **v = realloc(ev->v, cap * sizeof *v);
-      if (!v)
-        return -ENOMEM;
-      ev->v = v;
-    }
+    long rc = vec_grow(ev, &cap);
+    if (rc < 0)
+      return rc;
     ev->v[ev->n] = NULL;
     if (!ptr)
       return 0;
-    long rc = copy_string(vm, ptr, scratch, total, &ev->v[ev->n]);
-    if (rc < 0)
+    if (ev->n >= EXEC_COUNT_MAX)
+      return -E2BIG;
+    if ((rc = copy_string(c, ptr, &ev->v[ev->n])) < 0)
       return rc;
     ev->n++;
   }
 }
 
 /* Linux (since 5.18) runs a program given no arguments with argv[0] ""
- * rather than with argc 0, which programs do not expect. */
-static long ensure_argv0(struct exec_vec *argv) {
+ * rather than with argc 0, which programs do not expect. That string
+ * counts too. */
+static long ensure_argv0(struct exec_copy *c, struct exec_vec *argv) {
   if (argv->n > 0)
     return 0;
+  if (exec_budget(&c->total, c->max, 0) < 0)
+    return -E2BIG;
   char *empty = strdup("");
   if (!empty)
     return -ENOMEM;
@@ -170,14 +203,13 @@ static long exec_prepare(struct vm *vm, const uint64_t *a, const char *path, str
   long rc = exec_open(vm, path, &img);
   if (rc < 0)
     return rc;
-  char *scratch = malloc(EXEC_STRING_MAX);
-  size_t total = 0;
-  rc = scratch ? copy_vector(vm, a[1], scratch, &total, argv) : -ENOMEM;
+  struct exec_copy c = {.vm = vm, .scratch = malloc(EXEC_STRING_MAX), .max = exec_args_max(vm)};
+  rc = c.scratch ? copy_vector(&c, a[1], argv) : -ENOMEM;
   if (rc >= 0)
-    rc = copy_vector(vm, a[2], scratch, &total, envp);
-  free(scratch);
+    rc = copy_vector(&c, a[2], envp);
+  free(c.scratch);
   if (rc >= 0)
-    rc = ensure_argv0(argv);
+    rc = ensure_argv0(&c, argv);
   if (rc >= 0)
     rc = exec_check_format(vm, &img);
   if (rc >= 0 && !(*canonical = exec_canonical_path(&img)))

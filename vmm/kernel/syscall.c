@@ -274,6 +274,10 @@ long syscall_dispatch(struct vm *vm, uint64_t nr, const uint64_t *a) {
   double start = vm->cfg->trace ? now_seconds() : 0;
   long ret;
   vm->stats.syscalls++;
+  if (nr < VM_STATS_SYSCALL_NRS)
+    vm->stats.syscalls_by_nr[nr]++;
+  else
+    vm->stats.syscalls_other++;
   if (e && e->fn) {
     ret = e->fn(vm, a);
   } else {

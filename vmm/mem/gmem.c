@@ -66,11 +66,15 @@ static int gmem_init_blocks(struct gmem *m) {
   return 0;
 }
 
-int gmem_init_paged(struct gmem *m, uint64_t size, enum gmem_pages pages) {
+static bool gmem_args_valid(uint64_t size, enum gmem_pages pages) {
+  return size >= GMEM_MIN_SIZE && size <= GMEM_MAX_SIZE && size % GMEM_SIZE_ALIGN == 0 &&
+         (pages == GMEM_PAGES_4K || pages == GMEM_PAGES_2M);
+}
+
+/* Reserves host memory and sets the allocator of an empty gmem. */
+static int gmem_start(struct gmem *m, uint64_t size, enum gmem_pages pages) {
   memset(m, 0, sizeof *m);
-  if (size < GMEM_MIN_SIZE || size > GMEM_MAX_SIZE || size % GMEM_SIZE_ALIGN)
-    return -EINVAL;
-  if (pages != GMEM_PAGES_4K && pages != GMEM_PAGES_2M)
+  if (!gmem_args_valid(size, pages))
     return -EINVAL;
   m->host = map_guest_memory(size);
   if (!m->host)
@@ -79,7 +83,32 @@ int gmem_init_paged(struct gmem *m, uint64_t size, enum gmem_pages pages) {
   m->next_free = LAYOUT_FIRST_FREE;
   m->table_floor = size;
   m->block_floor = size;
-  int rc = pages == GMEM_PAGES_2M ? gmem_init_blocks(m) : 0;
+  return 0;
+}
+
+int gmem_init_paged(struct gmem *m, uint64_t size, enum gmem_pages pages) {
+  int rc = gmem_start(m, size, pages);
+  if (rc == 0 && pages == GMEM_PAGES_2M)
+    rc = gmem_init_blocks(m);
+  if (rc < 0)
+    gmem_fini(m);
+  return rc;
+}
+
+/* The file is mapped over the 2 MiB-aligned reservation, so guest-physical
+ * blocks stay aligned in the host. MAP_NORESERVE as for anonymous memory:
+ * only the pages a VM writes become its own. */
+int gmem_init_from_file(struct gmem *m, int fd, uint64_t size, enum gmem_pages pages) {
+  int rc = gmem_start(m, size, pages);
+  if (rc == 0 && mmap(m->host, size, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, fd, 0) == MAP_FAILED)
+    rc = -errno;
+  m->file_backed = rc == 0;
+  if (rc == 0 && pages == GMEM_PAGES_2M) {
+    m->block_bits = calloc(size / GUEST_PAGE_SIZE, 1);
+    m->small_top = GMEM_BLOCK_SIZE;
+    rc = m->block_bits ? 0 : -ENOMEM;
+  }
   if (rc < 0)
     gmem_fini(m);
   return rc;
@@ -320,8 +349,31 @@ bool gmem_translate(const struct gmem *m, uint64_t va, uint64_t *pa, unsigned *a
   return true;
 }
 
+bool gmem_page_is_zero(const struct gmem *m, uint64_t pa) {
+  const uint64_t *w = (const uint64_t *)gmem_pa_host(m, pa);
+  uint64_t any = 0;
+  for (size_t i = 0; i < GUEST_PAGE_SIZE / sizeof *w; i++)
+    any |= w[i];
+  return any == 0;
+}
+
+/* A private file mapping reads back as the file after MADV_DONTNEED, not as
+ * zeroes. Pages the snapshot held as zeroes (most of them) come back right,
+ * sharing the page cache again; the others are cleared by hand, which
+ * gives this VM its own copy of them. */
+static void gmem_zero_file_backed(struct gmem *m, uint64_t pa, uint64_t len) {
+  madvise(m->host + pa, len, MADV_DONTNEED);
+  for (uint64_t off = 0; off < len; off += GUEST_PAGE_SIZE)
+    if (!gmem_page_is_zero(m, pa + off))
+      memset(m->host + pa + off, 0, GUEST_PAGE_SIZE);
+}
+
 /* Zeroes [pa, pa+len), which lies within one 2 MiB of guest-physical memory. */
 static void gmem_zero_piece(struct gmem *m, uint64_t pa, uint64_t len) {
+  if (m->file_backed) {
+    gmem_zero_file_backed(m, pa, len);
+    return;
+  }
   /* Part of a block: memset, since MADV_DONTNEED on part of a host huge page
    * splits it (KVM then maps it with 4 KiB pages) and gives little back. */
   bool part_of_block = pa >= m->block_floor && len < GMEM_BLOCK_SIZE;
@@ -343,4 +395,56 @@ void gmem_zero(struct gmem *m, uint64_t pa, uint64_t len) {
     pa += n;
     len -= n;
   }
+}
+
+/* ---- checking the tables of a restored gmem ---- */
+
+struct table_check {
+  const struct gmem *m;
+  uint64_t tables_left; /* each table page is named once: bounds the walk */
+};
+
+static bool pa_within(uint64_t pa, uint64_t lo, uint64_t hi) { return pa >= lo && pa < hi; }
+
+/* Page tables come from the top in 4K mode, from the data pages in 2M mode. */
+static bool table_pa_valid(const struct gmem *m, uint64_t pa) {
+  if (gmem_has_blocks(m))
+    return pa_within(pa, LAYOUT_FIRST_FREE, m->next_free);
+  return pa_within(pa, m->table_floor, m->size);
+}
+
+static int check_table(struct table_check *c, uint64_t table, int level);
+
+/* A present entry of a table at `level` (0: a page table). */
+static int check_entry(struct table_check *c, uint64_t e, int level) {
+  const struct gmem *m = c->m;
+  uint64_t pa = e & PTE_ADDR_MASK;
+  if (level == 0)
+    return pa < m->next_free ? 0 : -EBADMSG;
+  if (level == 1 && (e & PTE_PS)) {
+    bool ok =
+        gmem_has_blocks(m) && pa % GMEM_BLOCK_SIZE == 0 && pa_within(pa, m->block_floor, m->size);
+    return ok ? 0 : -EBADMSG;
+  }
+  if ((e & PTE_PS) || !table_pa_valid(m, pa) || c->tables_left == 0)
+    return -EBADMSG;
+  c->tables_left--;
+  return check_table(c, pa, level - 1);
+}
+
+static int check_table(struct table_check *c, uint64_t table, int level) {
+  const uint64_t *t = gmem_table(c->m, table);
+  for (unsigned i = 0; i < 512; i++) {
+    int rc = (t[i] & PTE_PRESENT) ? check_entry(c, t[i], level) : 0;
+    if (rc < 0)
+      return rc;
+  }
+  return 0;
+}
+
+int gmem_check_tables(const struct gmem *m) {
+  uint64_t tables =
+      gmem_has_blocks(m) ? m->next_free - LAYOUT_FIRST_FREE : m->size - m->table_floor;
+  struct table_check c = {m, tables / GUEST_PAGE_SIZE};
+  return check_table(&c, LAYOUT_PML4_PAGE, 3);
 }

@@ -48,14 +48,37 @@ struct gmem {
   uint64_t small_top;   /* host memory below is MADV_NOHUGEPAGE (4 KiB pages) */
   uint64_t blocks_populated;
   uint8_t *block_bits; /* software bits per guest-physical 4 KiB page */
+  /* host is a private mapping of a snapshot's memory file (gmem_init_from_file) */
+  bool file_backed;
 };
+
+/* Values a byte of block_bits may hold (the software bits of a block page);
+ * a restore refuses any other. */
+#define GMEM_BLOCK_BITS_MASK 0x0fu
 
 /* Reserves `size` bytes (a multiple of 2 MiB, at least 4 MiB) of anonymous
  * host memory for the guest and builds an empty PML4. -EINVAL or -ENOMEM. */
 int gmem_init(struct gmem *m, uint64_t size);
 /* gmem_init with a paging mode; GMEM_PAGES_4K is what gmem_init does. */
 int gmem_init_paged(struct gmem *m, uint64_t size, enum gmem_pages pages);
+/* Guest memory from a snapshot's memory file (snapshot/memfile.h): `size`
+ * bytes of fd (its size, checked by the caller) mapped MAP_PRIVATE over the
+ * guest-physical range, so VMs restored from one file share the pages none
+ * of them wrote through the page cache, and mapping costs the same whatever
+ * the size. The allocator starts as gmem_init_paged leaves it (2M mode: a
+ * zeroed block_bits table, no THP advice, which file pages do not take);
+ * snap_load_memory then sets it to where the snapshot left off. fd may be
+ * closed afterwards. -EINVAL, -ENOMEM or mmap's -errno. */
+int gmem_init_from_file(struct gmem *m, int fd, uint64_t size, enum gmem_pages pages);
 void gmem_fini(struct gmem *m);
+
+/* Checks the page tables a restored gmem found in guest memory against its
+ * allocator: every table and every page a present entry names lies in
+ * memory the allocator handed out (a block: at or above block_floor, 2 MiB
+ * aligned), so no walk can leave the host mapping. Costs one read per
+ * entry of each table page, not per page of memory. The allocator's fields
+ * must already be consistent (snap_load_memory checks them). 0 or -EBADMSG. */
+int gmem_check_tables(const struct gmem *m);
 
 /* A fresh zeroed physical page; -ENOMEM when guest memory is exhausted. */
 int gmem_alloc_page(struct gmem *m, uint64_t *pa);
@@ -93,6 +116,9 @@ int gmem_map_system_page(struct gmem *m, uint64_t va, bool user, bool write);
  * page has a present PTE or lies in a block (whatever its access bits: a
  * block page never populated has none). */
 bool gmem_translate(const struct gmem *m, uint64_t va, uint64_t *pa, unsigned *access);
+
+/* True when the 4 KiB page at guest-physical pa (< size) reads as zeroes. */
+bool gmem_page_is_zero(const struct gmem *m, uint64_t pa);
 
 /* Zeroes [pa, pa+len) of guest-physical memory, releasing host memory where
  * it can (in 2M mode: whole blocks released, parts of a block memset, since

@@ -37,6 +37,10 @@ struct vdso_state {
                               the guest's page, which the guest can scribble on) */
   uint32_t seq;            /* the page's sequence count */
   uint64_t next_redraw_ns; /* host CLOCK_MONOTONIC at which the line is redrawn */
+  /* Guest clock minus host clock, ns, for CLOCK_MONOTONIC, _RAW and
+   * BOOTTIME: 0 in a fresh VM; set by a restore (snapshot/snap_clock.c) so
+   * that the guest's clocks go on from where the snapshot left them. */
+  int64_t mono_shift, raw_shift, boot_shift;
 };
 
 /* Maps the vvar page and the vDSO image below vm->mm.mmap_top and sets

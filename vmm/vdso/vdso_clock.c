@@ -79,10 +79,12 @@ static void vdso_publish(struct vm *vm) {
   __atomic_store_n(&s->vvar->seq, ++s->seq, __ATOMIC_RELEASE);
 }
 
+/* The offsets are from the guest's CLOCK_MONOTONIC, which is the host's
+ * plus mono_shift after a restore. */
 static void set_offsets(struct vdso_state *s, const struct clock_sample *cs) {
-  s->pub.real_off = cs->real_off;
-  s->pub.boot_off = cs->boot_off;
-  s->pub.tai_off = cs->tai_off;
+  s->pub.real_off = cs->real_off - s->mono_shift;
+  s->pub.boot_off = cs->boot_off + s->boot_shift - s->mono_shift;
+  s->pub.tai_off = cs->tai_off - s->mono_shift;
   s->next_redraw_ns = cs->mono + VDSO_REFRESH_NS;
 }
 
@@ -101,8 +103,8 @@ void vdso_redraw(struct vm *vm) {
     vdso_stop_line(vm, "cannot read the guest's TSC");
     return;
   }
-  timeline_redraw(&vm->vdso.mono, cs.tsc, cs.mono);
-  timeline_redraw(&vm->vdso.raw, cs.tsc, cs.raw);
+  timeline_redraw(&vm->vdso.mono, cs.tsc, cs.mono + (uint64_t)vm->vdso.mono_shift);
+  timeline_redraw(&vm->vdso.raw, cs.tsc, cs.raw + (uint64_t)vm->vdso.raw_shift);
   set_offsets(&vm->vdso, &cs);
   vdso_publish(vm);
 }
@@ -129,11 +131,17 @@ int vdso_start(struct vm *vm) {
   const char *why = vdso_tsc_check(vm, &khz);
   if (!why && take_sample(vm, &cs) < 0)
     why = "cannot read the guest's TSC";
-  if (!why && (timeline_init(&s->mono, khz, cs.tsc, cs.mono) < 0 ||
-               timeline_init(&s->raw, khz, cs.tsc, cs.raw) < 0))
+  if (!why && (timeline_init(&s->mono, khz, cs.tsc, cs.mono + (uint64_t)s->mono_shift) < 0 ||
+               timeline_init(&s->raw, khz, cs.tsc, cs.raw + (uint64_t)s->raw_shift) < 0))
     why = "the TSC's frequency is out of range";
   if (why) {
     vlog(VLOG_DEBUG, "vDSO: clocks served by the VMM: %s", why);
+    /* A page published before (a restored VM's, whose count goes on from
+     * the snapshot's) may hold a line drawn over another TSC: make it say
+     * "ask the VMM". A page never published says so already. */
+    s->pub.mode = VVAR_MODE_SYSCALL;
+    if (s->seq)
+      vdso_publish(vm);
     return 0;
   }
   s->pub.mode = VVAR_MODE_TSC;

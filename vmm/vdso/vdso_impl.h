@@ -4,6 +4,7 @@
 #define HEARTH_VMM_VDSO_IMPL_H
 
 #include <stdint.h>
+#include <time.h>
 
 struct vm;
 
@@ -20,5 +21,9 @@ int vdso_guest_tsc(const struct vm *vm, uint64_t *tsc);
 /* Draws the line anew from a fresh sample and publishes it; when the TSC
  * cannot be read any more, stops using the line (logged). (vdso_clock.c) */
 void vdso_redraw(struct vm *vm);
+
+/* The guest's clock `clk` minus the host's (vdso_state's shifts): 0 for
+ * CLOCK_REALTIME and TAI, which are always the host's. (vdso_time.c) */
+int64_t vdso_clock_shift(const struct vm *vm, clockid_t clk);
 
 #endif

@@ -64,11 +64,14 @@ static int run(int conn, const char *path, char **argv, char **envp) {
   return err == ENOENT ? 127 : 126;
 }
 
-/* INVOKE into env and the stdio framing ioctl. */
-static int prepare_invoke(int conn, struct init_env *env) {
+/* INVOKE into env and the stdio framing ioctl on *conn (which a reset
+ * replaces: session_read_invoke). */
+static int prepare_invoke(int *connp, int ls, const struct session_self *self,
+                          struct init_env *env) {
   char *json, why[512];
   size_t len;
-  int err = session_read_control(conn, HF_INVOKE, &json, &len);
+  int err = session_read_invoke(connp, ls, self, &json, &len);
+  int conn = *connp;
   if (err < 0)
     return err;
   struct invoke inv;
@@ -94,7 +97,8 @@ static int prepare_invoke(int conn, struct init_env *env) {
   return 0;
 }
 
-int exec_native(int conn, const char *code_path, const char *handler) {
+int exec_native_at(int conn, int ls, const struct session_self *self, const char *code_path,
+                   const char *handler) {
   struct init_env env;
   if (init_env_start(&env, environ, HF_ENV_MAX + OWN_VARS) < 0) {
     init_fail(conn, "internal", "out of memory");
@@ -104,15 +108,35 @@ int exec_native(int conn, const char *code_path, const char *handler) {
   int status = 1;
   if (!path)
     init_fail(conn, "internal", "out of memory");
-  else if (prepare_invoke(conn, &env) == 0)
+  else if (prepare_invoke(&conn, ls, self, &env) == 0)
     status = run(conn, path, (char *[]){(char *)handler, NULL}, env.vars);
   free(path);
   init_env_free(&env);
   return status;
 }
 
-int exec_python(int conn, const struct init_args *args, const char *handler,
-                const struct code_totals *totals, const char *boot_id) {
+/* HEARTH_LISTEN_FD for the shim, the listener made inheritable. */
+static int pass_listener(int conn, int ls, struct init_env *env) {
+  char fd[16];
+  snprintf(fd, sizeof fd, "%d", ls);
+  int err = init_env_set(env, "HEARTH_LISTEN_FD", fd);
+  if (err < 0) {
+    init_fail(conn, "internal", "environment: %s", strerror(-err));
+    return err;
+  }
+  if (fcntl(ls, F_SETFD, 0) < 0) {
+    err = -errno;
+    init_fail(conn, "internal", "fcntl(F_SETFD): %s", strerror(-err));
+  }
+  return err;
+}
+
+int exec_native(int conn, const char *code_path, const char *handler) {
+  return exec_native_at(conn, -1, NULL, code_path, handler);
+}
+
+int exec_python_at(int conn, int ls, const struct init_args *args, const char *handler,
+                   const struct code_totals *totals, const char *boot_id) {
   struct init_env env;
   char fd[16], files[24], bytes[24];
   snprintf(fd, sizeof fd, "%d", conn);
@@ -133,6 +157,8 @@ int exec_python(int conn, const struct init_args *args, const char *handler,
       (err = init_env_set(&env, "HEARTH_IMAGE", args->image)) < 0 ||
       (err = init_env_set(&env, "HEARTH_BOOT_ID", boot_id)) < 0)
     init_fail(conn, "internal", "environment: %s", strerror(-err));
+  else if (ls >= 0 && pass_listener(conn, ls, &env) < 0)
+    ;
   else if (fcntl(conn, F_SETFD, 0) < 0) /* the shim inherits the connection */
     init_fail(conn, "internal", "fcntl(F_SETFD): %s", strerror(errno));
   else
@@ -140,4 +166,9 @@ int exec_python(int conn, const struct init_args *args, const char *handler,
   free(path);
   init_env_free(&env);
   return status;
+}
+
+int exec_python(int conn, const struct init_args *args, const char *handler,
+                const struct code_totals *totals, const char *boot_id) {
+  return exec_python_at(conn, -1, args, handler, totals, boot_id);
 }

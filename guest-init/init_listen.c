@@ -9,7 +9,7 @@
 #include "init_log.h"
 #include "proto/hearth_abi.h"
 
-int init_accept_host(uint32_t port) {
+int init_listen(uint32_t port) {
   int ls = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (ls < 0) {
     int err = -errno;
@@ -19,21 +19,13 @@ int init_accept_host(uint32_t port) {
   struct hearth_sockaddr_vm addr = {
       .svm_family = AF_VSOCK, .svm_port = port, .svm_cid = HEARTH_VMADDR_CID_ANY};
   const char *step = "bind";
-  int conn = -1;
   if (bind(ls, (struct sockaddr *)&addr, sizeof addr) == 0) {
     step = "listen";
-    if (listen(ls, 1) == 0) {
-      step = "accept";
-      do
-        conn = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
-      while (conn < 0 && errno == EINTR);
-    }
+    if (listen(ls, 1) == 0)
+      return ls;
   }
-  int err = conn < 0 ? -errno : 0;
+  int err = -errno;
   close(ls);
-  if (conn < 0) {
-    init_log("vsock port %u: %s: %s", port, step, strerror(-err));
-    return err;
-  }
-  return conn;
+  init_log("vsock port %u: %s: %s", port, step, strerror(-err));
+  return err;
 }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "init_log.h"
 #include "proto/frame_io.h"
@@ -14,6 +16,19 @@
 #include "unpack/tarx.h"
 
 #define CODE_PIECE (64u << 10) /* bytes read from a DATA frame at a time */
+
+int session_accept(int ls) {
+  int conn;
+  do
+    conn = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+  while (conn < 0 && errno == EINTR);
+  if (conn < 0) {
+    int err = -errno;
+    init_log("accept: %s", strerror(-err));
+    return err;
+  }
+  return conn;
+}
 
 int session_boot_id(char *out) {
   static const char hex[] = "0123456789abcdef";
@@ -52,7 +67,8 @@ static int send_control(int conn, uint8_t type, struct json_writer *w) {
   return err;
 }
 
-int session_hello(int conn, const char *image, const char *runtime, const char *boot_id) {
+static int hello(int conn, const char *image, const char *runtime, const char *boot_id,
+                 bool restored) {
   char buf[2 * HF_STRING_MAX];
   struct json_writer w;
   json_writer_init(&w, buf, sizeof buf);
@@ -61,8 +77,18 @@ int session_hello(int conn, const char *image, const char *runtime, const char *
   json_put_string(&w, "image", image);
   json_put_string(&w, "runtime", runtime);
   json_put_string(&w, "boot_id", boot_id);
+  if (restored)
+    json_put_bool(&w, "restored", true);
   json_end_object(&w);
   return send_control(conn, HF_HELLO, &w);
+}
+
+int session_hello(int conn, const char *image, const char *runtime, const char *boot_id) {
+  return hello(conn, image, runtime, boot_id, false);
+}
+
+int session_hello_restored(int conn, const char *image, const char *runtime, const char *boot_id) {
+  return hello(conn, image, runtime, boot_id, true);
 }
 
 int session_loaded(int conn, const struct code_totals *totals, const char *runtime) {
@@ -86,7 +112,9 @@ static int frame_failed(int conn, const char *doing, int err) {
   return err;
 }
 
-int session_read_control(int conn, int want, char **json, size_t *len) {
+/* session_read_control; a clean end before the frame is a quiet
+ * -ECONNRESET when quiet_end. */
+static int read_control(int conn, int want, char **json, size_t *len, bool quiet_end) {
   char *buf = malloc(HF_CONTROL_MAX + 1);
   if (!buf)
     return -ENOMEM;
@@ -94,6 +122,8 @@ int session_read_control(int conn, int want, char **json, size_t *len) {
   int type = hf_read_control(conn, buf, HF_CONTROL_MAX + 1, &h);
   if (type < 0) {
     free(buf);
+    if (type == -ECONNRESET && quiet_end)
+      return type;
     return frame_failed(conn, hf_type_name((uint8_t)want), type);
   }
   if (type != want) {
@@ -107,9 +137,32 @@ int session_read_control(int conn, int want, char **json, size_t *len) {
   return 0;
 }
 
-/* LOAD's members: format (must be "tar" when given) and handler. */
+int session_read_control(int conn, int want, char **json, size_t *len) {
+  return read_control(conn, want, json, len, false);
+}
+
+int session_read_invoke(int *conn, int ls, const struct session_self *self, char **json,
+                        size_t *len) {
+  int err = read_control(*conn, HF_INVOKE, json, len, ls >= 0);
+  if (err != -ECONNRESET || ls < 0)
+    return err;
+  /* Reset by a restore (or the host left): wait for the next host. A
+   * clone must not reuse the snapshot's boot id. */
+  close(*conn);
+  *conn = session_accept(ls);
+  if (*conn < 0)
+    return *conn;
+  char boot_id[INIT_BOOT_ID_LEN + 1];
+  if ((err = session_boot_id(boot_id)) < 0 ||
+      (err = session_hello_restored(*conn, self->image, self->runtime, boot_id)) < 0)
+    return err;
+  return session_read_control(*conn, HF_INVOKE, json, len);
+}
+
+/* LOAD's members: format (must be "tar" when given), handler and
+ * snapshot. */
 static int parse_load(int conn, const char *json, size_t len, const char *default_handler,
-                      char *handler, size_t cap) {
+                      struct load_request *req) {
   struct json_doc doc;
   char value[HF_STRING_MAX + 1];
   if (json_parse(&doc, json, len) < 0) {
@@ -129,9 +182,15 @@ static int parse_load(int conn, const char *json, size_t len, const char *defaul
     return -EINVAL;
   }
   struct code_limits lim = code_limits_default();
-  n = code_path_check(&lim, value, (size_t)n, handler, cap);
+  n = code_path_check(&lim, value, (size_t)n, req->handler, sizeof req->handler);
   if (n < 0) {
     init_fail(conn, "bad_load", "LOAD: bad \"handler\": %s", code_error_message((int)n));
+    return -EINVAL;
+  }
+  req->snapshot = false;
+  int rc = json_get_bool(&doc, "snapshot", &req->snapshot);
+  if (rc < 0 && rc != -ENOENT) {
+    init_fail(conn, "bad_load", "LOAD: \"snapshot\" must be true or false");
     return -EINVAL;
   }
   return 0;
@@ -177,14 +236,14 @@ static int receive_code(int conn, struct tarx *t, uint8_t *piece) {
   return err;
 }
 
-int session_load(int conn, int code_dir, const char *default_handler, char *handler, size_t cap,
-                 struct code_totals *totals) {
+int session_load_request(int conn, int code_dir, const char *default_handler,
+                         struct load_request *req, struct code_totals *totals) {
   char *json;
   size_t len;
   int err = session_read_control(conn, HF_LOAD, &json, &len);
   if (err < 0)
     return err;
-  err = parse_load(conn, json, len, default_handler, handler, cap);
+  err = parse_load(conn, json, len, default_handler, req);
   free(json);
   if (err < 0)
     return err;
@@ -200,5 +259,21 @@ int session_load(int conn, int code_dir, const char *default_handler, char *hand
   *totals = tarx_totals(t);
   tarx_free(t);
   free(piece);
+  return err;
+}
+
+int session_load(int conn, int code_dir, const char *default_handler, char *handler, size_t cap,
+                 struct code_totals *totals) {
+  struct load_request *req = malloc(sizeof *req);
+  if (!req) {
+    init_fail(conn, "internal", "out of memory");
+    return -ENOMEM;
+  }
+  int err = session_load_request(conn, code_dir, default_handler, req, totals);
+  if (err == 0 && strlen(req->handler) >= cap)
+    err = -ENAMETOOLONG;
+  if (err == 0)
+    strcpy(handler, req->handler);
+  free(req);
   return err;
 }

@@ -3,7 +3,8 @@
  * host LOADs into /code, then execs the runtime with the connection
  * (PROTOCOL.md): the native handler itself, or python3 and hearth's shim.
  * Everything before accept() is done first, so the VM's image snapshot,
- * taken while it waits there, holds a ready init. */
+ * taken while it waits there, holds a ready init; the function snapshot
+ * (PROTOCOL.md, "Snapshots") is taken once the code is LOADED. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -36,20 +37,34 @@ int main(int argc, char **argv) {
   }
   const char *runtime = init_runtime_name(args.runtime);
   const char *default_handler = args.runtime == INIT_PYTHON ? "handler.py" : "handler";
-  char boot_id[INIT_BOOT_ID_LEN + 1], handler[HF_STRING_MAX + 1];
+  char boot_id[INIT_BOOT_ID_LEN + 1];
+  static struct load_request req;
   struct code_totals totals;
-  /* The boot id is drawn after accept(): VMs restored from a snapshot
-   * taken in accept() must not share one. */
-  int conn = init_accept_host(HF_INIT_PORT);
+  int ls = init_listen(HF_INIT_PORT);
+  if (ls < 0)
+    return 1;
+  /* The image snapshot point: blocked here, nothing connected. The boot
+   * id is drawn after accept(): VMs restored from it must not share one. */
+  int conn = session_accept(ls);
   if (conn < 0)
     return 1;
   if (session_boot_id(boot_id) < 0 || session_hello(conn, args.image, runtime, boot_id) < 0 ||
-      session_load(conn, code_dir, default_handler, handler, sizeof handler, &totals) < 0)
+      session_load_request(conn, code_dir, default_handler, &req, &totals) < 0)
     return 1;
+  /* Only a host that may snapshot after LOADED gets the listener kept for
+   * a restored clone's next connection; for others a closed connection
+   * still ends the VM. */
+  if (!req.snapshot) {
+    close(ls);
+    ls = -1;
+  }
   if (args.runtime == INIT_PYTHON)
-    return exec_python(conn, &args, handler, &totals, boot_id);
-  if (exec_check_native(conn, code_dir, handler) < 0 || session_loaded(conn, &totals, runtime) < 0)
+    return exec_python_at(conn, ls, &args, req.handler, &totals, boot_id);
+  if (exec_check_native(conn, code_dir, req.handler) < 0 ||
+      session_loaded(conn, &totals, runtime) < 0)
     return 1;
   close(code_dir);
-  return exec_native(conn, args.code_dir, handler);
+  /* The native function snapshot point: reading INVOKE. */
+  struct session_self self = {.image = args.image, .runtime = runtime};
+  return exec_native_at(conn, ls, &self, args.code_dir, req.handler);
 }

@@ -125,12 +125,8 @@ struct vm {
   int stop_value; /* exit status or signal number */
   /* "The VMM wants the vCPU back": set by --timeout's signal handler and by
    * a control request (api/api.h). It is the stop flag every blocking wait
-   * of the guest gets (fs/wait.h); the run loop clears it once served.
-   * timeout_fired is its former name, still used by the waits. */
-  union {
-    volatile sig_atomic_t vcpu_wanted;
-    volatile sig_atomic_t timeout_fired;
-  };
+   * of the guest gets (fs/wait.h); the run loop clears it once served. */
+  volatile sig_atomic_t vcpu_wanted;
   volatile sig_atomic_t timed_out; /* --timeout expired: the VM stops */
   /* Set by the run loop when a system call was cut short by a control
    * request and will be made again (run.c, "restart rule"). */

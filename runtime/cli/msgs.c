@@ -29,7 +29,8 @@ int msg_parse_hello(const char *json, size_t len, struct msg_hello *m) {
   if (get_opt_string(&d, "image", m->image, sizeof m->image) < 0 ||
       get_opt_string(&d, "runtime", m->runtime, sizeof m->runtime) < 0)
     return -EINVAL;
-  return 0;
+  int rc = json_get_bool(&d, "restored", &m->restored);
+  return rc == -ENOENT ? 0 : rc;
 }
 
 int msg_parse_loaded(const char *json, size_t len, struct msg_loaded *m) {
@@ -82,13 +83,15 @@ int msg_parse_error(const char *json, size_t len, struct msg_error *m) {
   return get_opt_string(&d, "message", m->message, sizeof m->message);
 }
 
-long msg_build_load(char *buf, size_t cap, const char *handler) {
+long msg_build_load(char *buf, size_t cap, const char *handler, bool snapshot) {
   struct json_writer w;
   json_writer_init(&w, buf, cap);
   json_begin_object(&w);
   json_put_string(&w, "format", "tar");
   if (handler != NULL)
     json_put_string(&w, "handler", handler);
+  if (snapshot)
+    json_put_bool(&w, "snapshot", true);
   json_end_object(&w);
   return json_writer_finish(&w);
 }

@@ -16,6 +16,7 @@
 struct msg_hello {
   uint64_t protocol;
   char image[MSG_NAME_MAX], runtime[MSG_NAME_MAX];
+  bool restored; /* a VM restored from a function snapshot (PROTOCOL.md, "Snapshots") */
 };
 
 struct msg_loaded {
@@ -52,7 +53,8 @@ int msg_parse_error(const char *json, size_t len, struct msg_error *m);
 
 /* Each build: the JSON's length in buf (NUL-terminated), or -errno
  * (-ENOSPC: buf too small). handler may be NULL (the runtime's default). */
-long msg_build_load(char *buf, size_t cap, const char *handler);
+/* snapshot: the host may snapshot the VM once LOADED. */
+long msg_build_load(char *buf, size_t cap, const char *handler, bool snapshot);
 long msg_build_invoke(char *buf, size_t cap, const struct msg_invoke *m);
 
 /* 32 random hex digits (getrandom) into id[33]. 0 or -errno. */

@@ -16,7 +16,10 @@
 #include "runopts.h"
 #include "session.h"
 #include "sig.h"
+#include "snapkey.h"
+#include "snapstore.h"
 #include "timings.h"
+#include "vmapi.h"
 #include "vmdir.h"
 #include "vmmfind.h"
 #include "vmmproc.h"
@@ -46,7 +49,14 @@ struct run {
   bool timeout_is_ours; /* the deadline is --timeout (124), not the start budget */
   struct outcome out;
   struct timings t;
+  /* function snapshots (snapstore.h); none with --no-snapshot */
+  bool snap_on;
+  struct snapstore snap;
+  char state_abs[PATH_MAX]; /* --state-dir, absolute: the snapshot records paths */
+  bool creating;            /* the lock is held: snapshot once LOADED */
 };
+
+#define RESTORE_REFUSED 1 /* hearth-vmm refused the snapshot (start_vm) */
 
 /* ---- stopping ------------------------------------------------------- */
 
@@ -215,12 +225,14 @@ static int prepare(struct run *r) {
 
 /* ---- the VM --------------------------------------------------------- */
 
-static int spawn_vmm(struct run *r) {
+static int spawn_vmm(struct run *r, const char *restore_dir) {
   const struct runopts *o = r->o;
   struct vmm_launch l = {.vmm = r->vmm_path,
                          .image = o->image,
                          .trust = o->trust,
-                         .state_dir = o->state_dir,
+                         .state_dir = r->snap_on ? r->state_abs : o->state_dir,
+                         .restore_dir = restore_dir,
+                         .api_sock = r->creating ? r->dir.api : NULL,
                          .vsock_uds = r->dir.sock,
                          .mem_mib = o->mem_mib,
                          .timeout_s = START_BUDGET_S + 2 * o->timeout_s + 5, /* a backstop */
@@ -266,14 +278,19 @@ static int check_hello(struct run *r) {
   return 0;
 }
 
-static int start_vm(struct run *r) {
-  r->doing = "starting the VM";
+/* Starts the VM afresh, or from the snapshot in restore_dir, and reads its
+ * HELLO. 0, -1 with the outcome decided, or RESTORE_REFUSED: hearth-vmm
+ * refused the snapshot (it has exited; nothing is decided). */
+static int start_vm(struct run *r, const char *restore_dir) {
+  r->doing = restore_dir ? "restoring the VM" : "starting the VM";
   waiter_set_timeout(&r->w, START_BUDGET_S);
-  if (spawn_vmm(r) < 0)
+  if (spawn_vmm(r, restore_dir) < 0)
     return -1;
   int rc = vmmproc_wait_ready(&r->vmm, &r->w);
   if (rc == -ECHILD) { /* it closed the pipe: it should be exiting */
     rc = vmmproc_wait_exit(&r->vmm, &r->w, EXIT_GRACE_S);
+    if (rc == 0 && restore_dir && vmmproc_exit_code(&r->vmm) == EXIT_HEARTH)
+      return RESTORE_REFUSED;
     if (rc == 0)
       start_failed(r);
     else if (rc == -ETIMEDOUT)
@@ -293,7 +310,13 @@ static int start_vm(struct run *r) {
   if (expect(r, HF_HELLO) < 0)
     return -1;
   r->t.hello = waiter_now_ms();
-  return check_hello(r);
+  if (check_hello(r) < 0)
+    return -1;
+  if (restore_dir && !r->hello.restored) {
+    snprintf(r->s.why, sizeof r->s.why, "a restored VM said HELLO without \"restored\"");
+    return stopped(r, -EPROTO);
+  }
+  return 0;
 }
 
 /* ---- the code ------------------------------------------------------- */
@@ -319,7 +342,8 @@ static int load_code(struct run *r) {
   waiter_set_timeout(&r->w, r->o->timeout_s);
   char json[CONTROL_BUF];
   r->t.load = waiter_now_ms();
-  if (send_control(r, HF_LOAD, json, msg_build_load(json, sizeof json, r->o->handler)) < 0)
+  long len = msg_build_load(json, sizeof json, r->o->handler, r->creating);
+  if (send_control(r, HF_LOAD, json, len) < 0)
     return -1;
   char err[512];
   bool refused;
@@ -338,6 +362,131 @@ static int load_code(struct run *r) {
     return -1;
   r->t.loaded = waiter_now_ms();
   return 0;
+}
+
+/* ---- function snapshots ---------------------------------------------- */
+
+/* Verifies the image and finds the snapshot's name (snapkey.h). */
+static int snap_prepare(struct run *r) {
+  r->doing = "verifying the image";
+  char key[SNAPKEY_HEX], err[512];
+  bool image_refused;
+  int rc = snapkey_function(r->o, key, err, sizeof err, &image_refused);
+  if (rc < 0)
+    return outcome_set(&r->out, EXIT_HEARTH, "%s: %s",
+                       image_refused ? "image refused" : "cannot hash the code", err),
+           -1;
+  if (realpath(r->o->state_dir, r->state_abs) == NULL ||
+      (rc = snapstore_init(&r->snap, r->o->state_dir, key)) < 0)
+    return outcome_set(&r->out, EXIT_HEARTH, "--state-dir %s: %s", r->o->state_dir,
+                       strerror(rc < 0 ? -rc : errno)),
+           -1;
+  r->snap_on = true;
+  return 0;
+}
+
+/* Pauses the VM at the function snapshot point (LOADED), writes the
+ * snapshot into a temporary directory, publishes it and resumes. */
+static int snap_take(struct run *r) {
+  struct vmapi api;
+  char req[PATH_MAX + 64];
+  int rc = snapstore_begin(&r->snap);
+  if (rc == 0)
+    rc = vmapi_open(&api, r->dir.api, &r->w);
+  if (rc < 0) {
+    snprintf(req, sizeof req, "%s", strerror(-rc));
+    fprintf(stderr, "hearth: cannot snapshot the VM: %s\n", req);
+    return rc;
+  }
+  snprintf(req, sizeof req, "{\"cmd\":\"snapshot\",\"dir\":\"%s\"}", r->snap.tmp);
+  rc = vmapi_call(&api, "{\"cmd\":\"pause\"}");
+  if (rc == 0) {
+    rc = vmapi_call(&api, req);
+    int resumed = vmapi_call(&api, "{\"cmd\":\"resume\"}");
+    if (rc == 0 && (rc = resumed) == 0)
+      rc = snapstore_publish(&r->snap);
+  }
+  if (rc < 0)
+    fprintf(stderr, "hearth: cannot snapshot the VM: %s\n",
+            rc == -EIO || rc == -EPROTO ? api.why : strerror(-rc));
+  vmapi_close(&api);
+  return rc;
+}
+
+/* A fresh start that snapshots the VM once LOADED: under the lock, so
+ * concurrent first runs make one snapshot. When one appeared meanwhile
+ * (another run made it), it is restored instead, unless it is refused_ino,
+ * the one that just failed to restore: that one is replaced. */
+static int create_and_load(struct run *r, ino_t refused_ino) {
+  r->doing = "waiting for the snapshot lock";
+  int rc = snapstore_lock(&r->snap);
+  if (rc == -EINTR)
+    return interrupted(r, r->w.signo ? r->w.signo : sig_pending()), -1;
+  if (rc < 0)
+    return outcome_set(&r->out, EXIT_HEARTH, "cannot lock %s/.lock: %s", r->snap.dir,
+                       strerror(-rc)),
+           -1;
+  ino_t ino = snapstore_find(&r->snap);
+  if (ino != 0 && ino != refused_ino) {
+    snapstore_unlock(&r->snap);
+    rc = start_vm(r, r->snap.path);
+    if (rc == RESTORE_REFUSED)
+      return outcome_set(&r->out, EXIT_HEARTH, "hearth-vmm refused the new snapshot %s",
+                         r->snap.name),
+             -1;
+    if (rc == 0 && r->o->verbose)
+      fprintf(stderr, "hearth: restored from %s\n", r->snap.name);
+    r->t.snapshot = "restored";
+    return rc;
+  }
+  if (ino != 0 && (rc = snapstore_discard(&r->snap, ino)) < 0)
+    fprintf(stderr, "hearth: cannot remove the refused snapshot %s: %s\n", r->snap.name,
+            strerror(-rc));
+  r->creating = true;
+  if (start_vm(r, NULL) != 0 || load_code(r) < 0)
+    return -1;
+  if (snap_take(r) == 0) {
+    r->t.snapshot = "created";
+    if (r->o->verbose)
+      fprintf(stderr, "hearth: made snapshot %s\n", r->snap.name);
+  }
+  snapstore_end(&r->snap);
+  return 0;
+}
+
+/* Forgets a VM that refused its snapshot, for a fresh start. */
+static void drop_refused_vm(struct run *r) {
+  char reason[512];
+  diag_reason(&r->vmm.diag, reason, sizeof reason);
+  fprintf(stderr, "hearth: snapshot %s refused (%s); making a new one\n", r->snap.name, reason);
+  vmmproc_kill(&r->vmm);
+  r->vmm_started = false;
+  r->w.diag = NULL;
+  unlink(r->dir.sock); /* whatever it left there */
+  unlink(r->dir.api);
+}
+
+/* The VM up to the code LOADED: from the function snapshot when there is
+ * one, else a fresh start (making the snapshot unless --no-snapshot). */
+static int vm_with_code(struct run *r) {
+  if (r->o->no_snapshot) {
+    r->t.snapshot = "off";
+    return start_vm(r, NULL) == 0 ? load_code(r) : -1;
+  }
+  if (snap_prepare(r) < 0)
+    return -1;
+  ino_t ino = snapstore_find(&r->snap);
+  if (ino != 0) {
+    int rc = start_vm(r, r->snap.path);
+    if (rc != RESTORE_REFUSED) {
+      if (rc == 0 && r->o->verbose)
+        fprintf(stderr, "hearth: restored from %s\n", r->snap.name);
+      r->t.snapshot = "restored";
+      return rc;
+    }
+    drop_refused_vm(r);
+  }
+  return create_and_load(r, ino);
 }
 
 /* ---- the invocation ------------------------------------------------- */
@@ -413,6 +562,8 @@ static int invoke(struct run *r) {
 /* ---- teardown ------------------------------------------------------- */
 
 static void teardown(struct run *r) {
+  if (r->snap_on)
+    snapstore_end(&r->snap);
   if (r->connected)
     session_close(&r->s);
   if (r->vmm_started)
@@ -427,7 +578,7 @@ static void teardown(struct run *r) {
 }
 
 static int run_with(struct run *r) {
-  if (prepare(r) == 0 && start_vm(r) == 0 && load_code(r) == 0)
+  if (prepare(r) == 0 && vm_with_code(r) == 0)
     invoke(r);
   teardown(r);
   /* On a terminal, a response without a final newline would run into the
@@ -464,6 +615,7 @@ int run_command(int argc, char **argv, char **envp) {
   }
   r->o = &o;
   r->envp = envp;
+  r->snap.lock_fd = -1;
   r->t.start = waiter_now_ms();
   r->w.sig_fd = sig_install();
   int status;

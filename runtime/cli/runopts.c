@@ -15,7 +15,7 @@ void runopts_usage(FILE *to) {
         "                  [--content-type TYPE] [--timeout S] [--mem MIB] [--env K=V]...\n"
         "                  [--state-dir DIR] [--response-cap BYTES] [--log-cap BYTES]\n"
         "                  [--event-cap BYTES] [--timings FILE] [--guest-pages 4k|2m]\n"
-        "                  [--verbose] < EVENT\n"
+        "                  [--no-snapshot] [--verbose] < EVENT\n"
         "Runs one invocation of a function in a fresh microVM: the code (a directory,\n"
         "or a tar, tar.gz or zip archive) is loaded into the signed image, the event\n"
         "is read from stdin, the response goes to stdout and the handler's logs to\n"
@@ -34,6 +34,10 @@ void runopts_usage(FILE *to) {
         "  --log-cap B         bytes of logs passed on (1 MiB)\n"
         "  --event-cap B       largest event accepted (64 MiB)\n"
         "  --timings FILE      writes the phases (VM start, code load, invoke) as JSON\n"
+        "  --no-snapshot       start the VM afresh: no function snapshot is used or made\n"
+        "                      (by default the first run of some code snapshots the VM\n"
+        "                      once the code is loaded, in --state-dir/snapshots, and\n"
+        "                      later runs restore from it)\n"
         "Sizes take a k, m or g suffix (KiB, MiB, GiB).\n",
         to);
 }
@@ -53,6 +57,7 @@ enum {
   OPT_EVENT_CAP,
   OPT_TIMINGS,
   OPT_GUEST_PAGES,
+  OPT_NO_SNAPSHOT,
 };
 
 static const struct option long_options[] = {
@@ -70,6 +75,7 @@ static const struct option long_options[] = {
     {"event-cap", required_argument, NULL, OPT_EVENT_CAP},
     {"timings", required_argument, NULL, OPT_TIMINGS},
     {"guest-pages", required_argument, NULL, OPT_GUEST_PAGES},
+    {"no-snapshot", no_argument, NULL, OPT_NO_SNAPSHOT},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -187,6 +193,9 @@ static int one_option(int opt, struct runopts *o, char *err, size_t errlen) {
     if (strcmp(optarg, "4k") != 0 && strcmp(optarg, "2m") != 0)
       return bad(err, errlen, "--guest-pages wants 4k or 2m, got", optarg);
     o->guest_pages = optarg;
+    return 0;
+  case OPT_NO_SNAPSHOT:
+    o->no_snapshot = true;
     return 0;
   case 'v':
     o->verbose = true;

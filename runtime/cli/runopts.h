@@ -27,6 +27,7 @@ struct runopts {
   const char *timings; /* --timings FILE, or NULL */
   const char *guest_pages;
   bool verbose;
+  bool no_snapshot; /* --no-snapshot: a fresh start, no snapshot made or used */
 };
 
 enum runopts_result { RUNOPTS_RUN, RUNOPTS_HELP, RUNOPTS_ERROR };

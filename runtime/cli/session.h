@@ -39,8 +39,8 @@ struct session {
   bool response_ended, log_ended;
   uint64_t response_bytes, log_bytes;
   uint8_t response_last; /* the response's last byte so far (0: none yet) */
-  bool out_lost; /* writing stdout (or stderr) failed; later bytes dropped */
-  char why[256]; /* what was wrong, for -EPROTO */
+  bool out_lost;         /* writing stdout (or stderr) failed; later bytes dropped */
+  char why[256];         /* what was wrong, for -EPROTO */
 };
 
 /* Connects to the VMM's socket at path, asks for hearth-init's port

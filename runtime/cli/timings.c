@@ -38,6 +38,7 @@ int timings_write(const char *path, const struct timings *t, int status) {
   span(f, "teardown_ms", last_phase(t), t->end, ",");
   span(f, "total_ms", t->start, t->end, ",");
   fprintf(f, "  \"handler_us\": %llu,\n", (unsigned long long)t->handler_us);
+  fprintf(f, "  \"snapshot\": \"%s\",\n", t->snapshot ? t->snapshot : "none");
   fprintf(f, "  \"exit_status\": %d\n}\n", status);
   int rc = ferror(f) ? -EIO : 0;
   if (fclose(f) != 0 && rc == 0)

@@ -7,24 +7,25 @@
 #include <stdint.h>
 
 struct timings {
-  double start;        /* hearth run began */
-  double spawn;        /* just before posix_spawn of hearth-vmm */
-  double ready;        /* "ready" read from --ready-fd */
-  double hello;        /* HELLO received */
-  double load;         /* just before LOAD was sent */
-  double loaded;       /* LOADED received */
-  double invoke;       /* just before INVOKE was sent */
-  double result;       /* RESULT received */
-  double end;          /* the VM was killed, reaped and its directory removed */
-  uint64_t handler_us; /* RESULT's duration_us */
+  double start;         /* hearth run began */
+  double spawn;         /* just before posix_spawn of hearth-vmm */
+  double ready;         /* "ready" read from --ready-fd */
+  double hello;         /* HELLO received */
+  double load;          /* just before LOAD was sent */
+  double loaded;        /* LOADED received */
+  double invoke;        /* just before INVOKE was sent */
+  double result;        /* RESULT received */
+  double end;           /* the VM was killed, reaped and its directory removed */
+  uint64_t handler_us;  /* RESULT's duration_us */
+  const char *snapshot; /* "restored", "created", "off" (--no-snapshot) or "none" (not made) */
 };
 
 /* Writes t as JSON to path (a temporary file renamed over it, so a reader
  * never sees half of it): vm_start_ms (spawn to ready), connect_ms (ready
  * to HELLO), code_load_ms (LOAD to LOADED), invoke_ms (INVOKE to RESULT),
  * teardown_ms (RESULT, or the last phase reached, to end), total_ms, the
- * handler's own duration and the exit status; a phase not reached is null.
- * 0 or -errno. */
+ * handler's own duration, what snapshot was used ("snapshot") and the exit status; a phase not
+ * reached is null. 0 or -errno. */
 int timings_write(const char *path, const struct timings *t, int status);
 
 #endif

@@ -33,7 +33,7 @@ static int format_path(char *out, size_t cap, const char *a, const char *b) {
 }
 
 int vmdir_create(struct vmdir *d, const char *state_dir) {
-  d->path[0] = d->sock[0] = '\0';
+  d->path[0] = d->sock[0] = d->api[0] = '\0';
   if (state_dir[0] == '\0' || vmdir_sock_len(state_dir) > VMDIR_SOCK_MAX)
     return -ENAMETOOLONG;
   char vms[PATH_MAX], path[PATH_MAX];
@@ -49,7 +49,8 @@ int vmdir_create(struct vmdir *d, const char *state_dir) {
   if (mkdtemp(path) == NULL)
     return -errno;
   memcpy(d->path, path, sizeof path);
-  return format_path(d->sock, sizeof d->sock, path, VMDIR_SOCK_NAME);
+  rc = format_path(d->sock, sizeof d->sock, path, VMDIR_SOCK_NAME);
+  return rc == 0 ? format_path(d->api, sizeof d->api, path, VMDIR_API_NAME) : rc;
 }
 
 static int rmtree_at(int parent, const char *name, int depth);
@@ -95,6 +96,8 @@ int vmdir_remove(struct vmdir *d) {
   if (d->path[0] == '\0')
     return 0;
   int rc = rmtree_at(AT_FDCWD, d->path, 0);
-  d->path[0] = d->sock[0] = '\0';
+  d->path[0] = d->sock[0] = d->api[0] = '\0';
   return rc;
 }
+
+int vmdir_rmtree(const char *path) { return rmtree_at(AT_FDCWD, path, 0); }

@@ -12,10 +12,12 @@
  * and it adds "_<port>" for guest-initiated connections. */
 #define VMDIR_SOCK_MAX 99
 #define VMDIR_SOCK_NAME "v.sock"
+#define VMDIR_API_NAME "a.sock" /* hearth-vmm's --api-sock, when snapshotting */
 
 struct vmdir {
   char path[PATH_MAX];           /* <state-dir>/vms/<id>, "" when none */
   char sock[VMDIR_SOCK_MAX + 1]; /* path/v.sock */
+  char api[VMDIR_SOCK_MAX + 1];  /* path/a.sock */
 };
 
 /* Creates <state_dir>/vms/<id> (0700), and state_dir and vms/ when missing.
@@ -29,5 +31,8 @@ size_t vmdir_sock_len(const char *state_dir);
 /* Removes the directory and everything in it, never following symlinks.
  * Safe on a vmdir never created or already removed. 0 or the first -errno. */
 int vmdir_remove(struct vmdir *d);
+
+/* Removes path and everything in it the same way. 0 or the first -errno. */
+int vmdir_rmtree(const char *path);
 
 #endif

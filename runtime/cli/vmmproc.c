@@ -30,11 +30,26 @@ static void push(struct argv_buf *a, const char *s) {
   a->argv[a->n] = NULL;
 }
 
+/* hearth-vmm --restore DIR: the snapshot decides the image, memory and
+ * pages; only what keeps this clone apart is given. */
+static void build_restore_argv(struct argv_buf *a, const struct vmm_launch *l) {
+  const char *fixed[] = {l->vmm,       "--restore", l->restore_dir, "--vsock-uds", l->vsock_uds,
+                         "--ready-fd", a->ready,    "--timeout",    a->timeout};
+  for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+    push(a, fixed[i]);
+  if (l->verbose)
+    push(a, "--verbose");
+}
+
 static void build_argv(struct argv_buf *a, const struct vmm_launch *l) {
   a->n = 0;
   snprintf(a->mem, sizeof a->mem, "%u", l->mem_mib);
   snprintf(a->timeout, sizeof a->timeout, "%.3f", l->timeout_s);
   snprintf(a->ready, sizeof a->ready, "%d", CHILD_READY_FD);
+  if (l->restore_dir) {
+    build_restore_argv(a, l);
+    return;
+  }
   const char *fixed[] = {l->vmm,        "--image",    l->image,      "--trust",    l->trust,
                          "--state-dir", l->state_dir, "--vsock-uds", l->vsock_uds, "--ready-fd",
                          a->ready,      "--mem",      a->mem,        "--timeout",  a->timeout};
@@ -43,6 +58,10 @@ static void build_argv(struct argv_buf *a, const struct vmm_launch *l) {
   if (l->guest_pages) {
     push(a, "--guest-pages");
     push(a, l->guest_pages);
+  }
+  if (l->api_sock) {
+    push(a, "--api-sock");
+    push(a, l->api_sock);
   }
   if (l->verbose)
     push(a, "--verbose");

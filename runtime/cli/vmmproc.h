@@ -18,6 +18,8 @@ struct vmm_launch {
   double timeout_s;        /* hearth-vmm's own --timeout: a backstop */
   const char *guest_pages; /* NULL: hearth-vmm's default */
   bool verbose;            /* hearth-vmm --verbose */
+  const char *api_sock;    /* --api-sock PATH, or NULL */
+  const char *restore_dir; /* --restore DIR (the image flags are then not given), or NULL */
 };
 
 struct vmmproc {

@@ -559,6 +559,31 @@ static void op_poll(void) {
      0, 0);
 }
 
+/* A blocking write to the host peer at CID 2 port 7 (the driver's, which
+ * reads a little and hangs up): write(2)'s loop that waits until every
+ * byte is taken, through buffers that may run into a guard page. Without
+ * a peer the connect fails and nothing blocks. */
+static void op_blocking_write(void) {
+  int s = socket(AF_VSOCK, SOCK_STREAM, 0);
+  struct hearth_sockaddr_vm a = {.svm_family = AF_VSOCK, .svm_port = 7, .svm_cid = 2};
+  if (s >= 0 && connect(s, (void *)&a, sizeof a) == 0) {
+    uint64_t len = 1 + pick(chance(50) ? PAGE : BIG_STRINGS);
+    uint64_t at = (uint64_t)big + BIG_STRINGS - len + (chance(20) ? pick(64) : 0);
+    if (chance(50)) {
+      sc(SYS_write, (uint64_t)s, at, len, 0, 0, 0);
+    } else {
+      uint64_t iov[8][2], n = 1 + pick(8);
+      for (uint64_t i = 0; i < n; i++) {
+        iov[i][0] = i == n - 1 ? at : (uint64_t)big + pick(PAGE);
+        iov[i][1] = i == n - 1 ? len : pick(2 * PAGE);
+      }
+      sc(SYS_writev, (uint64_t)s, (uint64_t)iov, n, 0, 0, 0);
+    }
+  }
+  if (s >= 0)
+    close(s);
+}
+
 /* --- spin watch (mode "spin" only: it measures time, so it reports and
  * never fails a run) --- */
 
@@ -600,11 +625,12 @@ static void op_wait_spin(void) {
 
 typedef void op_fn(void);
 static op_fn *const ops[] = {
-    op_socket,     op_socket,     op_bind_connect, op_bind_connect, op_listen,    op_accept,
-    op_pair,       op_pair,       op_sendrecv,     op_sendrecv,     op_msg,       op_msg,
-    op_sockopt,    op_names,      op_ioctl,        op_epoll_create, op_epoll_ctl, op_epoll_ctl,
-    op_epoll_wait, op_epoll_wait, op_link,         op_link,         op_open,      op_exec,
-    op_files,      op_rw,         op_rw,           op_fds,          op_poll,      op_wait_spin};
+    op_socket,        op_socket,     op_bind_connect, op_bind_connect, op_listen,    op_accept,
+    op_pair,          op_pair,       op_sendrecv,     op_sendrecv,     op_msg,       op_msg,
+    op_sockopt,       op_names,      op_ioctl,        op_epoll_create, op_epoll_ctl, op_epoll_ctl,
+    op_epoll_wait,    op_epoll_wait, op_link,         op_link,         op_open,      op_exec,
+    op_files,         op_rw,         op_rw,           op_fds,          op_poll,      op_wait_spin,
+    op_blocking_write};
 #define NOPS (sizeof ops / sizeof ops[0])
 
 static void setup_memory(void) {

@@ -8,6 +8,8 @@
  *   cwd DIR        run with --cwd DIR: getcwd, relative opens from it
  *   enospc         run with --tmp-size 1: 2 MiB into /tmp fails with ENOSPC
  *   openat PATH    openat(AT_FDCWD, PATH) fails with ENOENT (for traces)
+ *   exe PATH       /proc/self/exe is PATH (started by a relative path, it
+ *                  must still name the absolute one)
  *   synth          /sys/devices/system/cpu/online is "0\n" (one CPU, as
  *                  sysconf says too); /proc/self/maps is in Linux's format
  *                  and shows this program's code (r-xp, under its path)
@@ -295,8 +297,11 @@ int main(int argc, char **argv) {
     rc = mode_openat_missing(argv[2]);
   else if (strcmp(mode, "synth") == 0)
     rc = mode_synth(argv[0]);
+  else if (strcmp(mode, "exe") == 0 && argc == 3)
+    rc = check_proc_self_exe(argv[2]);
   else
-    fprintf(stderr, "usage: fsops basic NAME... | cwd DIR | enospc | openat PATH | synth\n");
+    fprintf(stderr,
+            "usage: fsops basic NAME... | cwd DIR | enospc | openat PATH | synth | exe PATH\n");
   if (rc == 0)
     printf("fsops: %s OK\n", mode);
   return rc;

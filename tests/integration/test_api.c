@@ -2,7 +2,8 @@
  * malformed, oversized and unknown requests answered with an error on a
  * connection that stays usable; a fifth client turned away; pause, resume,
  * stats and shutdown on a guest spinning in its own code and on a guest
- * blocked in accept(), which is restarted, not failed, by the pause. */
+ * blocked in accept(), which is restarted, not failed, by the pause; the
+ * vsock counters of stats. */
 #include "itest.h"
 
 #include <signal.h>
@@ -158,6 +159,38 @@ static void test_pause_resume_blocked_accept(void **state) {
              bgvmm_output(v.err));
 }
 
+/* stats' vsock counters: after one echoed connection, the guest's bytes
+ * both ways and its listener, counted while it waits for the second. */
+static void test_stats_count_vsock(void **state) {
+  struct itest *t = *state;
+  struct bgvmm v;
+  char api[PATH_MAX], uds[PATH_MAX];
+  itest_put_guest(t, "vsock_echo", "/vsock_echo");
+  path_in(api, t->dir, "api.sock");
+  path_in(uds, t->dir, "v.sock");
+  bgvmm_start(&v, t->dir, "vmm",
+              ARGS("hearth-vmm", "--guest-pages", itest_guest_pages, "--root", t->root,
+                   "--api-sock", api, "--vsock-uds", uds, "--ready-fd", "3", "--timeout", "60",
+                   "--", "/vsock_echo", "serial", "5000", "2"),
+              1);
+  bgvmm_wait_ready(&v);
+  int fd = bgvmm_api_connect(api);
+  const char *stats = bgvmm_api(fd, "{\"cmd\":\"stats\"}");
+  if (!strstr(stats, "\"sockets\":1,\"connections\":0,\"listeners\":1,\"bytes_in\":0,"))
+    fail_msg("stats before a connection: %s", stats);
+  bgvmm_echo(uds, 5000, "first");
+  /* The echo came back: the guest has received and sent its 6 bytes. */
+  stats = bgvmm_api(fd, "{\"cmd\":\"stats\"}");
+  if (!strstr(stats, "\"listeners\":1,\"bytes_in\":6,\"bytes_out\":6}"))
+    fail_msg("stats after a connection: %s", stats);
+  bgvmm_echo(uds, 5000, "second");
+  int status = bgvmm_finish(&v);
+  close(fd);
+  if (status != 0 || strcmp(bgvmm_output(v.out), "echo: 2 connections, 13 bytes\n") != 0)
+    fail_msg("status %d, stdout '%s', stderr:\n%s", status, bgvmm_output(v.out),
+             bgvmm_output(v.err));
+}
+
 /* The same through the LSTAR stub (--no-rewrite): the restarted call is an
  * unrewritten `syscall`, put back in user mode. */
 static void test_pause_resume_lstar_accept(void **state) {
@@ -210,6 +243,7 @@ static const struct CMUnitTest tests[] = {
     HOST_TEST(test_fifth_client_refused),
     HOST_TEST(test_pause_resume_spinning),
     GUEST_TEST(test_pause_resume_blocked_accept),
+    HOST_TEST(test_stats_count_vsock),
     HOST_TEST(test_pause_resume_lstar_accept),
     HOST_TEST(test_shutdown_blocked_accept),
 };

@@ -1,5 +1,6 @@
 /* test_fsops.c - files and descriptors inside the guest (guest fsops.c):
- * the working directory by default and with --cwd, the root's listing,
+ * the working directory by default and with --cwd, /proc/self/exe of a
+ * program started by a relative path, the root's listing,
  * stat, dup2, pipes under poll, the /dev and /proc nodes, a read-only root,
  * ENOSPC from a /tmp capped by --tmp-size, and the synthetic files libc
  * reads (/sys's CPU list, /proc/self/maps). */
@@ -41,6 +42,17 @@ static void test_fsops_cwd(void **state) {
   assert_vmm_status(r, 0);
 }
 
+/* Started as "../fsops" from /sub: /proc/self/exe is the absolute path. */
+static void test_fsops_exe_relative(void **state) {
+  struct itest *t = *state;
+  put_fsops_root(t);
+  itest_mkdir(t, "/sub");
+  const struct spawn_result *r =
+      itest_vmm(t, NULL, 0, ARGS("--cwd", "/sub", "--", "../fsops", "exe", "/fsops"));
+  assert_vmm_stdout(r, "fsops: exe OK\n");
+  assert_vmm_status(r, 0);
+}
+
 static void test_fsops_tmp_enospc(void **state) {
   struct itest *t = *state;
   put_fsops_root(t);
@@ -62,9 +74,8 @@ static void test_fsops_synth(void **state) {
 }
 
 static const struct CMUnitTest tests[] = {
-    GUEST_TEST(test_fsops_basic),
-    GUEST_TEST(test_fsops_cwd),
-    GUEST_TEST(test_fsops_tmp_enospc),
+    GUEST_TEST(test_fsops_basic),        GUEST_TEST(test_fsops_cwd),
+    GUEST_TEST(test_fsops_exe_relative), GUEST_TEST(test_fsops_tmp_enospc),
     GUEST_TEST(test_fsops_synth),
 };
 

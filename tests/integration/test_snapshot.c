@@ -2,7 +2,8 @@
  * blocked in accept() snapshotted through the control socket, restored
  * twice at once with different --vsock-uds (both answer), 50 clones at
  * once, fresh random bytes and the current wall clock in each clone,
- * snapshot -> restore -> snapshot -> restore, a snapshot that cannot
+ * snapshot -> restore -> snapshot -> restore (also of a ppoll() under a
+ * temporary signal mask, whose caller's mask survives), a snapshot that cannot
  * be written leaving the VM usable, and damaged or missing state files and
  * contradicting flags refused with status 125 and one line. */
 #include "itest.h"
@@ -144,6 +145,24 @@ static void test_snapshot_of_a_restore(void **state) {
   bgvmm_wait_ready(&last);
   bgvmm_echo(uds, ECHO_PORT, "second generation");
   expect_echoed(&last, "echo: 1 connections, 18 bytes\n");
+}
+
+/* A guest waiting in ppoll() under a temporary signal mask, snapshotted,
+ * restored and snapshotted again: each restarted ppoll installs its
+ * temporary mask anew, and the caller's mask is in force once it returns. */
+static void test_wait_under_a_temporary_mask(void **state) {
+  struct itest *t = *state;
+  char snap1[PATH_MAX], snap2[PATH_MAX], uds[PATH_MAX], api[PATH_MAX];
+  make_snapshot_of(t, "ppoll_mask", ARGS(ECHO_PORT_ARG), "snap1", snap1);
+  struct bgvmm mid, last;
+  start_restore(t, &mid, snap1, "mid", uds, api);
+  bgvmm_wait_ready(&mid);
+  path_in(snap2, t->dir, "snap2");
+  snapshot_and_stop(&mid, api, snap2);
+  start_restore(t, &last, snap2, "last", uds, NULL);
+  bgvmm_wait_ready(&last);
+  bgvmm_echo(uds, ECHO_PORT, "masked");
+  expect_echoed(&last, "blocked: SIGUSR1 0 SIGUSR2 1\n");
 }
 
 /* Two clones of one snapshot draw different random bytes (getrandom and
@@ -312,6 +331,7 @@ static void test_restore_flags_checked(void **state) {
 static const struct CMUnitTest tests[] = {
     GUEST_TEST(test_restore_twice_concurrently),
     HOST_TEST(test_snapshot_of_a_restore),
+    HOST_TEST(test_wait_under_a_temporary_mask),
     HOST_TEST(test_many_concurrent_restores),
     HOST_TEST(test_clones_get_fresh_entropy_and_time),
     HOST_TEST(test_failed_snapshot_leaves_vm_usable),

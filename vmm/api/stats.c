@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 
 #include "kernel/syscall.h"
+#include "net/vsock.h"
 #include "vm.h"
 
 unsigned long vm_guest_resident_kib(const struct vm *vm) {
@@ -49,8 +50,16 @@ static cJSON *syscalls_json(const struct vm_stats *s) {
 
 static cJSON *vsock_json(const struct vm *vm) {
   cJSON *o = cJSON_CreateObject();
-  if (o)
-    cJSON_AddNumberToObject(o, "cid", vm->cfg->vsock_cid);
+  if (!o)
+    return NULL;
+  struct vsock_stats v;
+  vsock_stats_read(vm, &v);
+  cJSON_AddNumberToObject(o, "cid", vm->cfg->vsock_cid);
+  cJSON_AddNumberToObject(o, "sockets", v.sockets);
+  cJSON_AddNumberToObject(o, "connections", v.connections);
+  cJSON_AddNumberToObject(o, "listeners", v.listeners);
+  cJSON_AddNumberToObject(o, "bytes_in", (double)v.bytes_in);
+  cJSON_AddNumberToObject(o, "bytes_out", (double)v.bytes_out);
   return o;
 }
 

@@ -1,6 +1,6 @@
 /* sleep.c - real blocking for the guest's sleeps and waits (sleep.h). The
  * stop check and the wait are made atomic with respect to signals: every
- * signal is blocked while vm->timeout_fired is checked, and ppoll() opens
+ * signal is blocked while vm->vcpu_wanted is checked, and ppoll() opens
  * the original mask only for the wait itself, so a timeout arriving between
  * the two cannot be missed. */
 #include "sleep.h"
@@ -15,7 +15,7 @@
 #include "vm.h"
 
 static bool sleep_vm_stopping(const struct vm *vm) {
-  return vm->timeout_fired || vm->stop != VM_RUNNING;
+  return vm->vcpu_wanted || vm->stop != VM_RUNNING;
 }
 
 static int sleep_wait(struct vm *vm, clockid_t clk, const struct timespec *deadline,

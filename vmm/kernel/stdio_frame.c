@@ -169,7 +169,7 @@ void frame_send_error(struct stdio_frame *st, const char *code, const char *mess
   json_end_object(&jw);
   long n = json_writer_finish(&jw);
   struct timespec deadline = deadline_in(FINISH_SECONDS);
-  struct frame_wait w = {.stop = &st->vm->timeout_fired, .deadline = &deadline};
+  struct frame_wait w = {.stop = &st->vm->vcpu_wanted, .deadline = &deadline};
   if (n > 0 && !st->dead)
     frame_send_whole(st, HF_ERROR, HF_STREAM_NONE, json, (uint32_t)n, &w);
   st->dead = -EPIPE;

@@ -91,7 +91,7 @@ static int emit_to_guest(void *ctx, const struct epoll_item_event *ev) {
   return 0;
 }
 
-static bool stopping(const struct vm *vm) { return vm->timeout_fired || vm->stop != VM_RUNNING; }
+static bool stopping(const struct vm *vm) { return vm->vcpu_wanted || vm->stop != VM_RUNNING; }
 
 /* Sleeps until an item of ep may be ready, the deadline (NULL: none)
  * passes, or the VM stops (-EINTR). 0 to look again, 1 when timed out. */
@@ -104,7 +104,7 @@ static long sleep_on_items(struct vm *vm, struct file *ep, const struct timespec
   long n = epoll_host_watch(ep, fds, cap);
   if (n < 0)
     return n;
-  int r = fs_wait(*fds, (nfds_t)n, deadline ? &left : NULL, &vm->timeout_fired);
+  int r = fs_wait(*fds, (nfds_t)n, deadline ? &left : NULL, &vm->vcpu_wanted);
   return r < 0 ? r : 0;
 }
 

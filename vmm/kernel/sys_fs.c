@@ -43,7 +43,7 @@ struct guest_iovec {
   uint64_t base, len;
 };
 
-static bool stopping(const struct vm *vm) { return vm->timeout_fired || vm->stop != VM_RUNNING; }
+static bool stopping(const struct vm *vm) { return vm->vcpu_wanted || vm->stop != VM_RUNNING; }
 
 /* The description behind a descriptor argument; O_PATH ones serve only
  * the calls that say so. */
@@ -98,7 +98,7 @@ static ssize_t transfer_once(struct vm *vm, struct file *f, const struct seg *se
 static int wait_ready(struct vm *vm, struct file *f, short events) {
   struct pollfd p[FILE_WATCH_MAX];
   int n = file_host_watch(f, events, p, FILE_WATCH_MAX);
-  int r = fs_wait(p, (nfds_t)n, NULL, &vm->timeout_fired);
+  int r = fs_wait(p, (nfds_t)n, NULL, &vm->vcpu_wanted);
   return r < 0 ? r : 0;
 }
 

@@ -59,7 +59,7 @@ struct guest_msghdr {
 _Static_assert(sizeof(struct guest_msghdr) == 56, "struct msghdr is x86-64 Linux's");
 _Static_assert(sizeof(struct hearth_sockaddr_vm) == 16, "struct sockaddr_vm is Linux's");
 
-static bool stopping(const struct vm *vm) { return vm->timeout_fired || vm->stop != VM_RUNNING; }
+static bool stopping(const struct vm *vm) { return vm->vcpu_wanted || vm->stop != VM_RUNNING; }
 
 static long socket_check_type(uint64_t type) {
   int kind = (int)(type & ~(uint64_t)SOCK_TYPE_FLAGS);
@@ -165,7 +165,7 @@ static long sock_wait(struct vm *vm, struct file *f, short events,
   }
   struct pollfd p[FILE_WATCH_MAX];
   int n = file_host_watch(f, events, p, FILE_WATCH_MAX);
-  int r = fs_wait(p, (nfds_t)n, deadline ? &left : NULL, &vm->timeout_fired);
+  int r = fs_wait(p, (nfds_t)n, deadline ? &left : NULL, &vm->vcpu_wanted);
   return r < 0 ? r : 0;
 }
 

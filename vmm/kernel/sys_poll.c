@@ -96,7 +96,7 @@ static long poll_wait(struct vm *vm, struct pollfd *fds, nfds_t n, struct host_s
     long r = signals_end_wait(vm);
     if (r < 0 || once)
       return r;
-    if (vm->timeout_fired || vm->stop != VM_RUNNING)
+    if (vm->vcpu_wanted || vm->stop != VM_RUNNING)
       return -EINTR;
     struct timespec now, left;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -105,7 +105,7 @@ static long poll_wait(struct vm *vm, struct pollfd *fds, nfds_t n, struct host_s
     long nh = host_watch(vm, fds, n, host);
     if (nh < 0)
       return nh;
-    r = fs_wait(host->fds, (nfds_t)nh, deadline ? &left : NULL, &vm->timeout_fired);
+    r = fs_wait(host->fds, (nfds_t)nh, deadline ? &left : NULL, &vm->vcpu_wanted);
     if (r < 0)
       return r;
   }

@@ -18,9 +18,9 @@
 #include "mem/layout.h"
 #include "mem/uaccess.h"
 #include "proc.h"
-#include "sleep.h"
 #include "syscalls.h"
 #include "timespec.h"
+#include "vdso/vdso.h"
 #include "vm.h"
 
 #define GETRANDOM_MAX (32u << 20) /* per call; callers loop, as getrandom allows */
@@ -277,7 +277,8 @@ static long futex_wait(struct vm *vm, uint64_t uaddr, uint32_t val, clockid_t cl
                  "futex wait at %#llx that no other thread can end: blocked until the "
                  "VM is stopped",
                  (unsigned long long)uaddr);
-  int rc = sleep_until(vm, clk, deadline);
+  /* The deadline is on the guest's clock, which a restore shifts from the host's. */
+  int rc = vdso_sleep_until(vm, clk, deadline);
   return rc == 0 ? -ETIMEDOUT : rc;
 }
 
@@ -290,8 +291,9 @@ static long futex_wake(struct vm *vm, uint64_t uaddr, bool private) {
   return 0;
 }
 
-/* The deadline of a wait: FUTEX_WAIT's timeout is relative (monotonic),
- * FUTEX_WAIT_BITSET's absolute on the clock the op names. */
+/* The deadline of a wait on the guest's clock: FUTEX_WAIT's timeout is
+ * relative (monotonic), FUTEX_WAIT_BITSET's absolute on the clock the op
+ * names. */
 static long futex_deadline(struct vm *vm, uint64_t gva, bool relative, clockid_t clk,
                            struct timespec *deadline) {
   struct guest_timespec g;
@@ -302,7 +304,7 @@ static long futex_deadline(struct vm *vm, uint64_t gva, bool relative, clockid_t
   *deadline = ts_from_guest(&g);
   if (relative) {
     struct timespec now;
-    clock_gettime(clk, &now);
+    vdso_clock_now(vm, clk, &now);
     *deadline = ts_add(now, *deadline);
   }
   return 0;

@@ -23,6 +23,7 @@
 #include <sys/random.h>
 
 #include "fs/vfs.h"
+#include "kernel/file.h"
 #include "kernel/proc.h"
 #include "loader/elfmap.h"
 #include "loader/hwcap.h"
@@ -220,10 +221,15 @@ static int write_stack(struct vm *vm, const struct elf_info *info, const struct 
   return err;
 }
 
-static int set_exe(struct vm *vm, const char *path) {
-  int err = vfs_set_exe(vm->vfs, path);
+/* /proc/self/exe names the program's canonical guest path (absolute, its
+ * symlinks resolved), as after an execve, not the path as given: a program
+ * started as "./app" or "bin/app" finds itself from any directory. */
+static int set_exe(struct vm *vm, const struct load_file *lf) {
+  struct file *f = lf->file;
+  const char *canonical = f->ops->path ? f->ops->path(f) : NULL;
+  int err = vfs_set_exe(vm->vfs, canonical ? canonical : lf->path);
   if (err)
-    vlog(VLOG_ERROR, "%s: cannot record /proc/self/exe (%d)", path, err);
+    vlog(VLOG_ERROR, "%s: cannot record /proc/self/exe (%d)", lf->path, err);
   return err;
 }
 
@@ -252,6 +258,8 @@ int load_program_args(struct vm *vm, const char *path, char *const *argv, char *
     err = place_program(vm, &lf, &exe, &info);
   if (!err && info.interp.present)
     err = place_interp(vm, &lf, &info, &interp);
+  if (!err)
+    err = set_exe(vm, &lf);
   load_file_close(&lf);
   if (!err) {
     vm->mm.load_bias = exe.bias;
@@ -261,8 +269,6 @@ int load_program_args(struct vm *vm, const char *path, char *const *argv, char *
     err = vdso_map(vm);
   if (!err)
     err = write_stack(vm, &info, &exe, interp.start, &la, &out->sp);
-  if (!err)
-    err = set_exe(vm, path);
   if (!err)
     out->entry = info.interp.present ? interp.entry : exe.entry;
   return err;

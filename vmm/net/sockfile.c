@@ -62,6 +62,8 @@ ssize_t vsock_recv(struct file *f, const struct iovec *iov, int iovcnt, bool pee
     return 0;
   struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt};
   ssize_t n = recvmsg(s->fd, &m, MSG_DONTWAIT | (peek ? MSG_PEEK : 0));
+  if (n > 0 && !peek)
+    s->st->bytes_in += (uint64_t)n;
   return n >= 0 ? n : step_error(s);
 }
 
@@ -71,6 +73,8 @@ ssize_t vsock_send(struct file *f, const struct iovec *iov, int iovcnt) {
     return -ENOTCONN;
   struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt};
   ssize_t n = sendmsg(s->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (n > 0)
+    s->st->bytes_out += (uint64_t)n;
   return n >= 0 ? n : step_error(s);
 }
 

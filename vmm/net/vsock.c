@@ -64,6 +64,24 @@ void vsock_state_unref(struct vsock_state *st) {
   free(st);
 }
 
+/* Every listener is bound (listen() needs it) to one port: count the
+ * port owners that listen. */
+void vsock_stats_read(const struct vm *vm, struct vsock_stats *out) {
+  const struct vsock_state *st = vm->vsock;
+  *out = (struct vsock_stats){0};
+  if (!st)
+    return;
+  out->sockets = st->sockets;
+  out->connections = st->conns;
+  for (size_t i = 0; i < st->ports.n; i++) {
+    const struct vsock_sock *s = st->ports.v[i].owner;
+    if (s && s->state == VSOCK_LISTENING)
+      out->listeners++;
+  }
+  out->bytes_in = st->bytes_in;
+  out->bytes_out = st->bytes_out;
+}
+
 void vsock_signal_ready(struct vsock_state *st) {
   if (st->ready_fd < 0)
     return;

@@ -96,6 +96,17 @@ ssize_t vsock_send(struct file *f, const struct iovec *iov, int iovcnt);
 long vsock_setsockopt(struct file *f, int level, int name, const void *val, size_t len);
 long vsock_getsockopt(struct file *f, int level, int name, void *val, size_t *len);
 
+/* What the VM's vsock holds now, and the bytes its socket calls moved
+ * since this VMM started (a restored VM counts from 0). Framed stdio
+ * (kernel/stdio_frame.h) writes its stream fd directly: not counted. */
+struct vsock_stats {
+  unsigned sockets, connections, listeners;
+  uint64_t bytes_in, bytes_out; /* received / sent by the guest */
+};
+
+/* The counters, all 0 without vsock state (before vsock_init). */
+void vsock_stats_read(const struct vm *vm, struct vsock_stats *out);
+
 /* SO_RCVTIMEO (send false) or SO_SNDTIMEO: true with the timeout in *out
  * when one is set. */
 bool vsock_timeout(struct file *f, bool send, struct timespec *out);

@@ -52,6 +52,8 @@ struct vsock_state {
   int npending;
   struct vsock_ports ports;
   unsigned sockets, conns; /* against VSOCK_SOCKETS_MAX, VSOCK_CONNS_MAX */
+  /* Bytes moved by vsock_recv / vsock_send, for vsock_stats_read. */
+  uint64_t bytes_in, bytes_out;
   uint64_t next_ino;
   uint32_t next_host_port;
 };

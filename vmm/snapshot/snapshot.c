@@ -84,7 +84,19 @@ static int snapshot_write(struct vm *vm, int dirfd, char *err, unsigned errlen) 
   return rc;
 }
 
+/* A restarted ppoll/epoll_pwait installs its temporary mask anew, saving
+ * the mask then in force as the caller's: the caller's own must be in
+ * force when it restarts. sig_deliver_pending puts it back after every
+ * call (run.c), so this only holds the snapshot to that rule. */
+static void snapshot_settle_sigmask(struct vm *vm) {
+  if (!vm->sig.restore_mask)
+    return;
+  vm->sig.blocked = vm->sig.saved_mask;
+  vm->sig.restore_mask = false;
+}
+
 int vm_snapshot(struct vm *vm, const char *dir, char *err, unsigned errlen) {
+  snapshot_settle_sigmask(vm);
   int rc = snapshot_settle_vcpu(vm);
   if (rc < 0) {
     snprintf(err, errlen, "snapshot: completing the vCPU's exit: %s", strerror(-rc));

@@ -19,6 +19,14 @@ write the LOG stream, line by line, never the response; between
 invocations they write the original stdout/stderr. Output written to
 descriptors 1 and 2 directly (os.write, C extensions) is not captured.
 
+When hearth-init passes its vsock listener (HEARTH_LISTEN_FD: the host's
+LOAD asked for "snapshot"), the shim is at the function snapshot point
+while it waits for the first INVOKE of a connection: if that connection
+ends first (a VM restored from a snapshot taken there finds it reset), it
+accepts the next host, reseeds what the process cached (after_restore) and
+says HELLO again with a fresh boot id and "restored": true (PROTOCOL.md,
+"Snapshots").
+
 The shim does not enforce the timeout (the host does); context tells the
 handler how much of it is left. It uses only read, write and writev on the
 connection, so it runs the same under hearth-vmm's guest kernel and on a
@@ -97,6 +105,12 @@ class Connection:
 
     def send_error(self, code, message):
         proto.send_error(self.fd, code, message)
+
+    def replace(self, fd):
+        """Goes on over fd, a new connection; the old one is closed."""
+        os.close(self.fd)
+        self.fd = fd
+        self.reader = proto.FrameReader(fd)
 
 
 # ---- the LOG stream ------------------------------------------------------------------------
@@ -294,14 +308,18 @@ def load_handler(path):
 
 
 def after_restore(module):
-    """The after-restore hook point. Protocol v1 has no RESTORED frame yet;
-    when one comes (function snapshots), serve() calls this on it before the
-    next INVOKE: it reseeds what the runtime cached (the random module's
-    generator), then runs the handler module's own after_restore() if it
-    defines one (to reseed generators or reopen what it made at import)."""
+    """Run in a VM restored from a function snapshot, before its first
+    INVOKE: reseeds what the runtime cached (the random module's generator
+    from os.urandom, OpenSSL's generator when ssl is loaded), then runs the
+    handler module's own after_restore() if it defines one (to reseed
+    generators or reopen what it made at import). os.urandom, uuid4 and
+    secrets need nothing: every call asks the VMM for fresh bytes."""
     random = sys.modules.get("random")
     if random is not None:
         random.seed()
+    ssl = sys.modules.get("ssl")
+    if ssl is not None and hasattr(ssl, "RAND_add"):
+        ssl.RAND_add(os.urandom(32), 32.0)
     hook = getattr(module, "after_restore", None)
     if callable(hook):
         hook()
@@ -502,12 +520,44 @@ def run_invocation(conn, router, handle, invocation, data):
     conn.send_frames(frames)
 
 
-def serve(conn, router, module, event_cap):
+def rejoin(conn, listener, module):
+    """After a reset at the snapshot point: the next host on listener, the
+    process reseeded, HELLO with a fresh boot id and "restored": true."""
+    try:
+        fd, _ = listener._accept()
+    except OSError as e:
+        raise HostGone("accept: %s" % e) from None
+    conn.replace(fd)
+    after_restore(module)
+    boot_id = os.urandom(16).hex()
+    os.environ["HEARTH_BOOT_ID"] = boot_id
+    hello = {
+        "protocol": proto.VERSION,
+        "image": os.environ.get("HEARTH_IMAGE", ""),
+        "runtime": "python",
+        "boot_id": boot_id,
+        "restored": True,
+    }
+    conn.send_control(proto.HELLO, hello)
+
+
+def serve(conn, router, module, event_cap, listener=None):
     """INVOKE after INVOKE until the host closes the connection: 0 at a
-    clean end, 1 when the host sent ERROR."""
+    clean end, 1 when the host sent ERROR. With a listener, an end before
+    the connection's first frame is a reset: rejoin() and go on."""
     handle = module.handle
+    first = True  # nothing read from this connection yet: the snapshot point
     while True:
-        frame = conn.read_frame()
+        try:
+            frame = conn.read_frame()
+        except HostGone:
+            if listener is None or not first:
+                raise
+            frame = None
+        if frame is None and listener is not None and first:
+            rejoin(conn, listener, module)
+            continue
+        first = False
         if frame is None:
             return 0
         if frame.type == proto.ERROR:
@@ -546,9 +596,26 @@ def _connection_fd():
     return fd
 
 
+def _listener():
+    """The vsock listener hearth-init passed (HEARTH_LISTEN_FD), or None."""
+    fd = _env_count("HEARTH_LISTEN_FD", -1)
+    if fd < 0:
+        return None
+    os.environ.pop("HEARTH_LISTEN_FD")
+    import socket  # only here: a shim without snapshots never pays for it
+
+    try:
+        os.set_inheritable(fd, False)
+    except OSError:
+        pass  # as for HEARTH_FD
+    # Family, type and protocol given: nothing to ask the kernel.
+    return socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM, 0, fileno=fd)
+
+
 def main():
     try:
         conn = Connection(_connection_fd())
+        listener = _listener()
     except ValueError as e:
         print("hearth_shim: %s" % e, file=sys.stderr)
         return 1
@@ -563,7 +630,7 @@ def main():
         router = install_log_streams()
         module = load_handler(os.environ.get("HEARTH_HANDLER", "/code/handler.py"))
         conn.send_control(proto.LOADED, {"files": files, "bytes": size, "runtime": "python"})
-        return serve(conn, router, module, event_cap)
+        return serve(conn, router, module, event_cap, listener)
     except LoadError as e:
         conn.send_error(e.code, str(e))
     except BadInvoke as e:

@@ -419,7 +419,7 @@ static void wait_sleeps_on_host_fds(void **state) {
 }
 
 static struct fixture *alarm_fx;
-static void on_alarm(int sig) { alarm_fx->vm.timeout_fired = 1; }
+static void on_alarm(int sig) { alarm_fx->vm.vcpu_wanted = 1; }
 
 /* A wait nothing in the host can end lasts until the VM is stopped. */
 static void stop_ends_a_wait(void **state) {

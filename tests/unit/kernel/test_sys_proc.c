@@ -34,7 +34,7 @@
 #define RO 0x500000ULL
 
 static struct vm *alarm_vm;
-static void on_alarm(int sig) { alarm_vm->timeout_fired = 1; }
+static void on_alarm(int sig) { alarm_vm->vcpu_wanted = 1; }
 
 static int setup(void **state) {
   struct vm *vm = test_vm_new();
@@ -329,6 +329,37 @@ static void futex_wait_forever_ends_with_the_vm(void **state) {
   assert_true(now_mono() - start >= 0.025);
 }
 
+/* After a restore the guest's monotonic clock is the host's shifted by
+ * vdso.mono_shift: a wait of 20 ms, relative or absolute on the guest's
+ * clock, must end by its deadline, neither at once nor an hour late. A
+ * 2 s alarm (the VM's timeout) turns an hour-long wait into -EINTR. */
+static void futex_deadlines_are_on_the_guests_clock(void **state) {
+  struct vm *vm = *state;
+  const int64_t hour = 3600LL * 1000 * 1000 * 1000;
+  uint32_t word = 7;
+  put(vm, DATA, &word, 4);
+  alarm_vm = vm;
+  struct sigaction sa = {.sa_handler = on_alarm};
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGALRM, &sa, NULL);
+  for (int sign = -1; sign <= 1; sign += 2) {
+    vm->vdso.mono_shift = sign * hour;
+    struct itimerval it = {.it_value = {.tv_sec = 2}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    struct guest_timespec rel = {0, 20 * 1000 * 1000};
+    put(vm, DATA + 64, &rel, sizeof rel);
+    assert_int_equal(call(vm, sys_futex, DATA, FUTEX_WAIT_PRIVATE, 7, DATA + 64), -ETIMEDOUT);
+    struct timespec host;
+    clock_gettime(CLOCK_MONOTONIC, &host);
+    struct guest_timespec abs = {host.tv_sec + sign * 3600, host.tv_nsec};
+    put(vm, DATA + 64, &abs, sizeof abs);
+    assert_int_equal(
+        call6(vm, sys_futex, DATA, FUTEX_WAIT_BITSET_PRIVATE, 7, DATA + 64, FUTEX_BITSET_MATCH_ANY),
+        -ETIMEDOUT);
+    assert_false(vm->vcpu_wanted);
+  }
+}
+
 static void futex_wake_wakes_nobody(void **state) {
   struct vm *vm = *state;
   assert_int_equal(call(vm, sys_futex, DATA, FUTEX_WAKE_PRIVATE, 1, 0), 0);
@@ -369,6 +400,7 @@ int main(void) {
       T(futex_wait_checks_the_word),
       T(futex_wait_times_out),
       T(futex_wait_forever_ends_with_the_vm),
+      T(futex_deadlines_are_on_the_guests_clock),
       T(futex_wake_wakes_nobody),
       T(clone_and_fork_are_refused),
   };

@@ -1,7 +1,7 @@
 /* Unit tests of the time system calls (sys_time.c) and the blocking they
  * rely on (sleep.c): clock ids and pointers checked as Linux checks them,
  * readings that agree with the host, sleeps that really sleep, and sleeps
- * that a --timeout (a SIGALRM setting vm->timeout_fired) cuts short with
+ * that a --timeout (a SIGALRM setting vm->vcpu_wanted) cuts short with
  * -EINTR and the time left. */
 #include <errno.h>
 #include <setjmp.h>
@@ -25,7 +25,7 @@
 
 static struct vm *alarm_vm;
 
-static void on_alarm(int sig) { alarm_vm->timeout_fired = 1; }
+static void on_alarm(int sig) { alarm_vm->vcpu_wanted = 1; }
 
 /* The --timeout of hearth-vmm, in miniature: SIGALRM after ms. */
 static void arm_timeout(struct vm *vm, long ms) {
@@ -240,6 +240,26 @@ static void clock_nanosleep_absolute_and_relative(void **state) {
   assert_int_equal(call(vm, sys_clock_nanosleep, CLOCK_MONOTONIC, 0, 0, 0), -EFAULT);
 }
 
+/* After a restore the guest's monotonic clock is the host's shifted by an
+ * hour either way: 20 ms sleeps, relative or to an absolute guest deadline,
+ * end by the guest's clock (a sleep an hour long would meet the alarm). */
+static void sleeps_follow_a_restored_clock(void **state) {
+  struct vm *vm = *state;
+  const int64_t hour = 3600LL * 1000 * 1000 * 1000;
+  for (int sign = -1; sign <= 1; sign += 2) {
+    vm->vdso.mono_shift = sign * hour;
+    arm_timeout(vm, 2000);
+    put_ts(vm, DATA, 0, 20 * 1000 * 1000);
+    assert_int_equal(call(vm, sys_nanosleep, DATA, 0, 0, 0), 0);
+    struct timespec host;
+    clock_gettime(CLOCK_MONOTONIC, &host);
+    put_ts(vm, DATA, host.tv_sec + sign * 3600, host.tv_nsec);
+    assert_int_equal(call(vm, sys_clock_nanosleep, CLOCK_MONOTONIC, 1 /* TIMER_ABSTIME */, DATA, 0),
+                     0);
+    assert_false(vm->vcpu_wanted);
+  }
+}
+
 static void clock_nanosleep_interrupted_reports_time_left(void **state) {
   struct vm *vm = *state;
   put_ts(vm, DATA, 5, 0);
@@ -278,6 +298,7 @@ int main(void) {
       T(a_timeout_interrupts_a_sleep_with_the_time_left),
       T(clock_nanosleep_absolute_and_relative),
       T(clock_nanosleep_interrupted_reports_time_left),
+      T(sleeps_follow_a_restored_clock),
       T(sleeping_on_our_own_cpu_clock),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

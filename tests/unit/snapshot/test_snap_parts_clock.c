@@ -113,10 +113,10 @@ static void clock_sleep_until_far_deadline(void **state) {
   struct snap_buf b = {0};
   put_section(&b, 1, 1, 1, 0, 0, 0); /* the guest far behind the host */
   assert_int_equal(load(&vm, &b), 0);
-  vm.timeout_fired = 1;
+  vm.vcpu_wanted = 1;
   struct timespec far = {.tv_sec = INT64_MAX, .tv_nsec = 999999999};
   assert_int_equal(vdso_sleep_until(&vm, CLOCK_MONOTONIC, &far), -EINTR);
-  vm.timeout_fired = 0;
+  vm.vcpu_wanted = 0;
   struct timespec past = {.tv_sec = INT64_MIN + 1};
   assert_int_equal(vdso_sleep_until(&vm, CLOCK_BOOTTIME, &past), 0);
 }

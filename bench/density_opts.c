@@ -48,7 +48,7 @@ void dn_opts_usage(FILE *out) {
           "each costs the host: MemAvailable's drop and a memory cgroup's growth per VM.\n"
           "Then again with as many VMs as leave half the machine's memory free.\n"
           "  -n, --count N   VMs of the first round (default 100)\n"
-          "  --max N         the second round's ceiling (default 2000)\n"
+          "  --max N         the second round's ceiling (default 10000)\n"
           "  --no-scale      the first round only\n"
           "  --json FILE     also write the summary as JSON\n"
           "  --settle S      idle time between the last \"ready\" and reading memory (default 2)\n"
@@ -93,7 +93,7 @@ static int apply(void *ctx, int opt, const char *arg) {
 enum cmdline_action dn_opts_parse(int argc, char **argv, struct dn_options *o, char *err,
                                   size_t errlen) {
   *o = (struct dn_options){.count = 100,
-                           .max = 2000,
+                           .max = 10000,
                            .mem_mib = 128,
                            .timeout_s = 120,
                            .settle_s = 2,

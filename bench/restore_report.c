@@ -10,14 +10,13 @@
 
 #define GOAL_SPAWN_MS 3.0
 
-/* Why two of issue 6's figures are not measured here (see README.md). */
+/* Two of issue 6's figures not measured here, and why (see README.md). */
 static const char NO_PRESTART[] =
     "not measurable: hearth-vmm has no prestarted --restore mode whose vCPU waits for a go "
     "signal; the phases above (process floor, spawn -> ready, ready -> HELLO) stand in";
 static const char NO_FUNCTION_SNAPSHOT[] =
-    "not measurable yet: no function snapshot point (the python shim has no RESTORED frame "
-    "in protocol v1, `hearth run` keeps no snapshots); plain python3.11 running the echo "
-    "handler: see bench/run's plain python figure";
+    "measured by bench/run --workload python, not here: `hearth run` restores from the "
+    "function snapshot its warm-up made, against plain python3.11 running the same handler";
 
 static int compare_doubles(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;

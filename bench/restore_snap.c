@@ -77,6 +77,8 @@ int rsnap_take(const struct rsnap_args *a, const char *dir, double *took_ms, cha
     return rc;
   }
   unlink(log);
+  unlink(uds); /* an earlier snapshot's, in the same work directory */
+  unlink(api);
   rsnap_fresh_argv(a, uds, api, argv, bufs);
   struct rvm v;
   if ((rc = rvm_spawn(&v, argv, log)) < 0) {

@@ -51,9 +51,10 @@ struct run {
   struct timings t;
   /* function snapshots (snapstore.h); none with --no-snapshot */
   bool snap_on;
-  struct snapstore snap;
-  char state_abs[PATH_MAX]; /* --state-dir, absolute: the snapshot records paths */
-  bool creating;            /* the lock is held: snapshot once LOADED */
+  struct snapstore snap;       /* the function snapshot; its lock is the store's */
+  struct snapstore image_snap; /* the image snapshot */
+  char state_abs[PATH_MAX];    /* --state-dir, absolute: the snapshot records paths */
+  bool creating;               /* the lock is held: snapshot once LOADED */
 };
 
 #define RESTORE_REFUSED 1 /* hearth-vmm refused the snapshot (start_vm) */
@@ -278,10 +279,10 @@ static int check_hello(struct run *r) {
   return 0;
 }
 
-/* Starts the VM afresh, or from the snapshot in restore_dir, and reads its
- * HELLO. 0, -1 with the outcome decided, or RESTORE_REFUSED: hearth-vmm
- * refused the snapshot (it has exited; nothing is decided). */
-static int start_vm(struct run *r, const char *restore_dir) {
+/* Spawns hearth-vmm, afresh or from the snapshot in restore_dir, and
+ * waits for ready. 0, -1 with the outcome decided, or RESTORE_REFUSED:
+ * hearth-vmm refused the snapshot (it has exited; nothing is decided). */
+static int boot_vm(struct run *r, const char *restore_dir) {
   r->doing = restore_dir ? "restoring the VM" : "starting the VM";
   waiter_set_timeout(&r->w, START_BUDGET_S);
   if (spawn_vmm(r, restore_dir) < 0)
@@ -302,8 +303,14 @@ static int start_vm(struct run *r, const char *restore_dir) {
   if (rc < 0)
     return stopped(r, rc);
   r->t.ready = waiter_now_ms();
+  return 0;
+}
+
+/* Connects and reads HELLO; a VM restored from a function snapshot must
+ * say "restored" (fn_restored). */
+static int connect_vm(struct run *r, bool fn_restored) {
   r->doing = "connecting to the VM";
-  rc = session_open(&r->s, r->dir.sock, &r->w, STDOUT_FILENO, STDERR_FILENO);
+  int rc = session_open(&r->s, r->dir.sock, &r->w, STDOUT_FILENO, STDERR_FILENO);
   r->connected = true;
   if (rc < 0)
     return stopped(r, rc);
@@ -312,11 +319,17 @@ static int start_vm(struct run *r, const char *restore_dir) {
   r->t.hello = waiter_now_ms();
   if (check_hello(r) < 0)
     return -1;
-  if (restore_dir && !r->hello.restored) {
+  if (fn_restored && !r->hello.restored) {
     snprintf(r->s.why, sizeof r->s.why, "a restored VM said HELLO without \"restored\"");
     return stopped(r, -EPROTO);
   }
   return 0;
+}
+
+/* boot_vm then connect_vm, restore_dir a function snapshot's. */
+static int start_vm(struct run *r, const char *restore_dir) {
+  int rc = boot_vm(r, restore_dir);
+  return rc == 0 ? connect_vm(r, restore_dir != NULL) : rc;
 }
 
 /* ---- the code ------------------------------------------------------- */
@@ -364,59 +377,92 @@ static int load_code(struct run *r) {
   return 0;
 }
 
-/* ---- function snapshots ---------------------------------------------- */
+/* ---- snapshots ------------------------------------------------------ */
 
-/* Verifies the image and finds the snapshot's name (snapkey.h). */
+/* Verifies the image and names its snapshots (snapkey.h). */
 static int snap_prepare(struct run *r) {
   r->doing = "verifying the image";
-  char key[SNAPKEY_HEX], err[512];
+  struct snapkeys keys;
+  char err[512];
   bool image_refused;
-  int rc = snapkey_function(r->o, key, err, sizeof err, &image_refused);
+  int rc = snapkey_derive(r->o, &keys, err, sizeof err, &image_refused);
   if (rc < 0)
     return outcome_set(&r->out, EXIT_HEARTH, "%s: %s",
                        image_refused ? "image refused" : "cannot hash the code", err),
            -1;
-  if (realpath(r->o->state_dir, r->state_abs) == NULL ||
-      (rc = snapstore_init(&r->snap, r->o->state_dir, key)) < 0)
-    return outcome_set(&r->out, EXIT_HEARTH, "--state-dir %s: %s", r->o->state_dir,
-                       strerror(rc < 0 ? -rc : errno)),
+  if (realpath(r->o->state_dir, r->state_abs) == NULL)
+    rc = -errno;
+  else if ((rc = snapstore_init(&r->snap, r->o->state_dir, "fn-", keys.function)) == 0)
+    rc = snapstore_init(&r->image_snap, r->o->state_dir, "image-", keys.image);
+  if (rc < 0)
+    return outcome_set(&r->out, EXIT_HEARTH, "--state-dir %s: %s", r->o->state_dir, strerror(-rc)),
            -1;
   r->snap_on = true;
   return 0;
 }
 
-/* Pauses the VM at the function snapshot point (LOADED), writes the
- * snapshot into a temporary directory, publishes it and resumes. */
-static int snap_take(struct run *r) {
-  struct vmapi api;
-  char req[PATH_MAX + 64];
-  int rc = snapstore_begin(&r->snap);
+/* Pauses the VM (it is at a snapshot point), writes the snapshot into a
+ * temporary directory of st, publishes it and resumes. Failures are
+ * reported and leave the VM running. */
+static int snap_take(struct run *r, struct snapstore *st) {
+  struct vmapi api = {.sock = -1};
+  char why[512] = "";
+  int rc = snapstore_begin(st);
   if (rc == 0)
     rc = vmapi_open(&api, r->dir.api, &r->w);
-  if (rc < 0) {
-    snprintf(req, sizeof req, "%s", strerror(-rc));
-    fprintf(stderr, "hearth: cannot snapshot the VM: %s\n", req);
-    return rc;
-  }
-  snprintf(req, sizeof req, "{\"cmd\":\"snapshot\",\"dir\":\"%s\"}", r->snap.tmp);
-  rc = vmapi_call(&api, "{\"cmd\":\"pause\"}");
-  if (rc == 0) {
-    rc = vmapi_call(&api, req);
-    int resumed = vmapi_call(&api, "{\"cmd\":\"resume\"}");
-    if (rc == 0 && (rc = resumed) == 0)
-      rc = snapstore_publish(&r->snap);
-  }
+  if (rc == 0)
+    rc = vmapi_snapshot(&api, st->tmp, why, sizeof why);
+  if (rc == 0)
+    rc = snapstore_publish(st);
   if (rc < 0)
-    fprintf(stderr, "hearth: cannot snapshot the VM: %s\n",
-            rc == -EIO || rc == -EPROTO ? api.why : strerror(-rc));
+    fprintf(stderr, "hearth: cannot snapshot the VM: %s\n", why[0] ? why : strerror(-rc));
+  else if (r->o->verbose)
+    fprintf(stderr, "hearth: made snapshot %s\n", st->name);
   vmapi_close(&api);
   return rc;
 }
 
-/* A fresh start that snapshots the VM once LOADED: under the lock, so
- * concurrent first runs make one snapshot. When one appeared meanwhile
- * (another run made it), it is restored instead, unless it is refused_ino,
- * the one that just failed to restore: that one is replaced. */
+/* Forgets a VM that refused the snapshot st, for a fresh start, and
+ * removes the snapshot when ino is not 0 (its inode; the lock is held). */
+static void drop_refused(struct run *r, struct snapstore *st, ino_t ino) {
+  char reason[512];
+  diag_reason(&r->vmm.diag, reason, sizeof reason);
+  fprintf(stderr, "hearth: snapshot %s refused (%s); making a new one\n", st->name, reason);
+  vmmproc_kill(&r->vmm);
+  r->vmm_started = false;
+  r->w.diag = NULL;
+  unlink(r->dir.sock); /* whatever it left there */
+  unlink(r->dir.api);
+  if (ino != 0 && snapstore_discard(st, ino) < 0)
+    fprintf(stderr, "hearth: cannot remove the refused snapshot %s\n", st->name);
+}
+
+/* Under the lock: a VM at hearth-init's accept() with --api-sock, from the
+ * image snapshot, else started afresh and snapshotted there (the image
+ * snapshot point, before anything connects), then connected. */
+static int boot_at_image_point(struct run *r) {
+  ino_t ino = snapstore_find(&r->image_snap);
+  if (ino != 0) {
+    int rc = boot_vm(r, r->image_snap.path);
+    if (rc != RESTORE_REFUSED) {
+      if (rc == 0 && r->o->verbose)
+        fprintf(stderr, "hearth: restored from %s\n", r->image_snap.name);
+      return rc == 0 ? connect_vm(r, false) : rc;
+    }
+    drop_refused(r, &r->image_snap, ino);
+  }
+  if (boot_vm(r, NULL) != 0)
+    return -1;
+  snap_take(r, &r->image_snap);
+  snapstore_end(&r->image_snap); /* the temporary directory; the lock is r->snap's */
+  return connect_vm(r, false);
+}
+
+/* Under the lock, so concurrent first runs make one: the VM up to LOADED
+ * (boot_at_image_point, then LOAD with "snapshot"), snapshotted there. When
+ * the function snapshot appeared meanwhile (another run made it), it is
+ * restored instead, unless it is refused_ino, the one that just failed to
+ * restore: that one is replaced. */
 static int create_and_load(struct run *r, ino_t refused_ino) {
   r->doing = "waiting for the snapshot lock";
   int rc = snapstore_lock(&r->snap);
@@ -443,31 +489,16 @@ static int create_and_load(struct run *r, ino_t refused_ino) {
     fprintf(stderr, "hearth: cannot remove the refused snapshot %s: %s\n", r->snap.name,
             strerror(-rc));
   r->creating = true;
-  if (start_vm(r, NULL) != 0 || load_code(r) < 0)
+  if (boot_at_image_point(r) != 0 || load_code(r) < 0)
     return -1;
-  if (snap_take(r) == 0) {
+  if (snap_take(r, &r->snap) == 0)
     r->t.snapshot = "created";
-    if (r->o->verbose)
-      fprintf(stderr, "hearth: made snapshot %s\n", r->snap.name);
-  }
   snapstore_end(&r->snap);
   return 0;
 }
 
-/* Forgets a VM that refused its snapshot, for a fresh start. */
-static void drop_refused_vm(struct run *r) {
-  char reason[512];
-  diag_reason(&r->vmm.diag, reason, sizeof reason);
-  fprintf(stderr, "hearth: snapshot %s refused (%s); making a new one\n", r->snap.name, reason);
-  vmmproc_kill(&r->vmm);
-  r->vmm_started = false;
-  r->w.diag = NULL;
-  unlink(r->dir.sock); /* whatever it left there */
-  unlink(r->dir.api);
-}
-
 /* The VM up to the code LOADED: from the function snapshot when there is
- * one, else a fresh start (making the snapshot unless --no-snapshot). */
+ * one, else create_and_load (fresh, without snapshots, with --no-snapshot). */
 static int vm_with_code(struct run *r) {
   if (r->o->no_snapshot) {
     r->t.snapshot = "off";
@@ -484,7 +515,7 @@ static int vm_with_code(struct run *r) {
       r->t.snapshot = "restored";
       return rc;
     }
-    drop_refused_vm(r);
+    drop_refused(r, &r->snap, 0); /* removed under the lock, in create_and_load */
   }
   return create_and_load(r, ino);
 }
@@ -562,8 +593,10 @@ static int invoke(struct run *r) {
 /* ---- teardown ------------------------------------------------------- */
 
 static void teardown(struct run *r) {
-  if (r->snap_on)
+  if (r->snap_on) {
+    snapstore_end(&r->image_snap);
     snapstore_end(&r->snap);
+  }
   if (r->connected)
     session_close(&r->s);
   if (r->vmm_started)
@@ -615,7 +648,7 @@ int run_command(int argc, char **argv, char **envp) {
   }
   r->o = &o;
   r->envp = envp;
-  r->snap.lock_fd = -1;
+  r->snap.lock_fd = r->image_snap.lock_fd = -1;
   r->t.start = waiter_now_ms();
   r->w.sig_fd = sig_install();
   int status;

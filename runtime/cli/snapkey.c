@@ -50,8 +50,18 @@ static int code_hash(const struct runopts *o, char hex[DIGEST_SHA256_HEX], char 
   return 0;
 }
 
-int snapkey_function(const struct runopts *o, char key[SNAPKEY_HEX], char *err, size_t errlen,
-                     bool *image_refused) {
+/* The SHA-256 of text[0..n) in hex, n checked against cap. */
+static int key_of(const char *text, int n, size_t cap, char key[SNAPKEY_HEX]) {
+  if (n < 0 || (size_t)n >= cap)
+    return -ENAMETOOLONG;
+  uint8_t d[DIGEST_SHA256_LEN];
+  digest_sha256(text, (size_t)n, d);
+  digest_hex(d, key);
+  return 0;
+}
+
+int snapkey_derive(const struct runopts *o, struct snapkeys *keys, char *err, size_t errlen,
+                   bool *image_refused) {
   char image[DIGEST_SHA256_HEX], code[DIGEST_SHA256_HEX];
   *image_refused = false;
   int rc = verified_image(o, image, err, errlen);
@@ -61,16 +71,16 @@ int snapkey_function(const struct runopts *o, char key[SNAPKEY_HEX], char *err, 
   }
   if ((rc = code_hash(o, code, err, errlen)) < 0)
     return rc;
+  const char *pages = o->guest_pages ? o->guest_pages : "default";
   char text[1024 + HF_STRING_MAX];
-  int n = snprintf(text, sizeof text,
-                   "hearth function snapshot\nversion=%s\nimage=%s\nmem=%u\npages=%s\n"
-                   "code=%s\nhandler=%s\n",
-                   HEARTH_VERSION, image, o->mem_mib, o->guest_pages ? o->guest_pages : "default",
-                   code, o->handler ? o->handler : "");
-  if (n < 0 || (size_t)n >= sizeof text)
-    return -ENAMETOOLONG;
-  uint8_t d[DIGEST_SHA256_LEN];
-  digest_sha256(text, (size_t)n, d);
-  digest_hex(d, key);
-  return 0;
+  int n =
+      snprintf(text, sizeof text, "hearth image snapshot\nversion=%s\nimage=%s\nmem=%u\npages=%s\n",
+               HEARTH_VERSION, image, o->mem_mib, pages);
+  if ((rc = key_of(text, n, sizeof text, keys->image)) < 0)
+    return rc;
+  n = snprintf(text, sizeof text,
+               "hearth function snapshot\nversion=%s\nimage=%s\nmem=%u\npages=%s\n"
+               "code=%s\nhandler=%s\n",
+               HEARTH_VERSION, image, o->mem_mib, pages, code, o->handler ? o->handler : "");
+  return key_of(text, n, sizeof text, keys->function);
 }

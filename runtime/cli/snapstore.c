@@ -17,7 +17,8 @@ static int fmt(char *out, size_t cap, const char *f, const char *a, const char *
   return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
-int snapstore_init(struct snapstore *s, const char *state_dir, const char *key) {
+int snapstore_init(struct snapstore *s, const char *state_dir, const char *prefix,
+                   const char *key) {
   memset(s, 0, sizeof *s);
   s->lock_fd = -1;
   char abs[PATH_MAX];
@@ -25,7 +26,7 @@ int snapstore_init(struct snapstore *s, const char *state_dir, const char *key) 
     return -errno;
   int rc = fmt(s->dir, sizeof s->dir, "%s/%s", abs, "snapshots");
   if (rc == 0)
-    rc = fmt(s->name, sizeof s->name, "%s%s", "fn-", key);
+    rc = fmt(s->name, sizeof s->name, "%s%s", prefix, key);
   if (rc == 0)
     rc = fmt(s->path, sizeof s->path, "%s/%s", s->dir, s->name);
   if (rc < 0)

@@ -1,10 +1,9 @@
-/* snapstore.h - the function snapshots of `hearth run`, kept under
- * <state-dir>/snapshots/: fn-<key>/ holds one snapshot (hearth-vmm's
- * state.snap and memory.snap). A snapshot is made under an exclusive flock
- * of snapshots/.lock, written into snapshots/.tmp-XXXXXX and renamed to
- * its name, so a reader sees a whole snapshot or none and concurrent first
- * runs make one. The state dir is trusted (README, "Snapshots"): nothing
- * here defends against another user writing in it. */
+/* snapstore.h - the snapshots of `hearth run`, kept under
+ * <state-dir>/snapshots/: fn-<key>/ (a function snapshot) or image-<key>/
+ * (an image snapshot) holds one (hearth-vmm's state.snap and memory.snap). A snapshot is made under
+ * an exclusive flock of snapshots/.lock, written into snapshots/.tmp-XXXXXX and renamed to its
+ * name, so a reader sees a whole snapshot or none and concurrent first runs make one. The state dir
+ * is trusted (README, "Snapshots"): nothing here defends against another user writing in it. */
 #ifndef HEARTH_CLI_SNAPSTORE_H
 #define HEARTH_CLI_SNAPSTORE_H
 
@@ -16,15 +15,15 @@
 
 struct snapstore {
   char dir[PATH_MAX];  /* <state-dir>/snapshots (absolute) */
-  char name[80];       /* fn-<key> */
+  char name[80];       /* fn-<key> or image-<key> */
   char path[PATH_MAX]; /* dir/name */
   char tmp[PATH_MAX];  /* dir/.tmp-XXXXXX while one is being made; "" else */
   int lock_fd;         /* >= 0 while the lock is held */
 };
 
-/* Points s at the snapshot named fn-<key> under state_dir (made absolute;
- * snapshots/ is created 0700 when missing). 0 or -errno. */
-int snapstore_init(struct snapstore *s, const char *state_dir, const char *key);
+/* Points s at the snapshot named <prefix><key> under state_dir (made
+ * absolute; snapshots/ is created 0700 when missing). 0 or -errno. */
+int snapstore_init(struct snapstore *s, const char *state_dir, const char *prefix, const char *key);
 
 /* The snapshot's directory inode, or 0 when there is none. */
 ino_t snapstore_find(const struct snapstore *s);

@@ -2,6 +2,7 @@
 #include "vmapi.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -81,6 +82,39 @@ int vmapi_call(struct vmapi *a, const char *request) {
     snprintf(error, sizeof error, "no reason given");
   memcpy(a->why, error, sizeof error);
   return -EIO;
+}
+
+/* {"cmd":"snapshot","dir":dir}, the path escaped as JSON wants. */
+static int snapshot_request(char *buf, size_t cap, const char *dir) {
+  struct json_writer w;
+  json_writer_init(&w, buf, cap);
+  json_begin_object(&w);
+  json_put_string(&w, "cmd", "snapshot");
+  json_put_string(&w, "dir", dir);
+  json_end_object(&w);
+  return json_writer_finish(&w) < 0 ? -ENAMETOOLONG : 0;
+}
+
+static const char *api_error(const struct vmapi *api, int rc) {
+  return rc == -EIO || rc == -EPROTO ? api->why : strerror(-rc);
+}
+
+int vmapi_snapshot(struct vmapi *api, const char *dir, char *why, size_t cap) {
+  char req[2 * PATH_MAX + 64];
+  int rc = snapshot_request(req, sizeof req, dir);
+  if (rc == 0)
+    rc = vmapi_call(api, "{\"cmd\":\"pause\"}");
+  if (rc < 0)
+    return snprintf(why, cap, "pause: %.400s", api_error(api, rc)), rc;
+  rc = vmapi_call(api, req);
+  if (rc < 0)
+    snprintf(why, cap, "snapshot: %.400s", api_error(api, rc));
+  int resumed = vmapi_call(api, "{\"cmd\":\"resume\"}");
+  if (resumed < 0 && rc == 0) {
+    snprintf(why, cap, "resume: %.400s", api_error(api, resumed));
+    rc = resumed;
+  }
+  return rc;
 }
 
 void vmapi_close(struct vmapi *a) {

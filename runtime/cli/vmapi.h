@@ -24,6 +24,11 @@ int vmapi_open(struct vmapi *a, const char *path, struct waiter *w);
  * socket's or the waiter's errors. */
 int vmapi_call(struct vmapi *a, const char *request);
 
+/* Pause, {"cmd":"snapshot","dir":dir}, then resume (even when the
+ * snapshot failed). 0, or the first failure's -errno with its reason in
+ * why[cap]. */
+int vmapi_snapshot(struct vmapi *a, const char *dir, char *why, size_t cap);
+
 void vmapi_close(struct vmapi *a);
 
 #endif

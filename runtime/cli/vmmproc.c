@@ -37,6 +37,10 @@ static void build_restore_argv(struct argv_buf *a, const struct vmm_launch *l) {
                          "--ready-fd", a->ready,    "--timeout",    a->timeout};
   for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
     push(a, fixed[i]);
+  if (l->api_sock) {
+    push(a, "--api-sock");
+    push(a, l->api_sock);
+  }
   if (l->verbose)
     push(a, "--verbose");
 }

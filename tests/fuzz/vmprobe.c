@@ -1,5 +1,6 @@
 /* vmprobe.c - regression probes for what fuzzing hearth-vmm turned up, and
- * the escapes it must keep refusing, each a guest run of its own (tests/fuzz/test_fuzz.c gives the flags):
+ * the escapes it must keep refusing; each mode is a guest run of its own
+ * (tests/fuzz/test_fuzz.c gives the flags):
  *   exec_count  (--mem 64) execve with one string past the 65536 argv cap
  *               fails with E2BIG; with exactly 65536 it runs
  *   exec_bytes  (--mem 16: a 2 MiB stack, so 512 KiB of arguments) 1.6 MB

@@ -6,7 +6,8 @@
  * uuid4 values and read the right wall clock; --no-snapshot makes and uses
  * none; a corrupted snapshot is refused by hearth-vmm and replaced; four
  * first runs at once all answer and publish one snapshot; a snapshot whose
- * image no longer verifies is not used. */
+ * image no longer verifies is not used; new code on a used image starts
+ * from the image snapshot. */
 #include "itest.h"
 
 #include <cjson/cJSON.h>
@@ -303,6 +304,34 @@ static void test_four_first_runs(void **state) {
   assert_int_equal(snapshots_named(t, ".tmp-", NULL), 0);
 }
 
+/* The first run of new code on an image already used restores the image
+ * snapshot (hearth-init waiting in accept), loads the code there and
+ * snapshots that VM: one image snapshot, a function snapshot per code, and
+ * the function snapshot of a restored VM restores too. */
+static void test_image_snapshot_shared(void **state) {
+  struct itest *t = *state;
+  char echo[PATH_MAX], json[PATH_MAX];
+  join(echo, HEARTH_EXAMPLES_DIR, "python-echo");
+  join(json, HEARTH_EXAMPLES_DIR, "python-json");
+  struct run_args a = {.image = "python", .code = echo, .event = "{\"name\":\"a\"}"};
+  const struct spawn_result *r = run(t, &a);
+  assert_answer(r, a.event, "created", t);
+  assert_vmm_stderr_has(r, "hearth: made snapshot image-");
+  a.code = json;
+  r = run(t, &a);
+  assert_vmm_status(r, 0);
+  assert_vmm_stdout_has(r, "\"greeting\":\"Hello, a!\"");
+  assert_vmm_stderr_has(r, "hearth: restored from image-");
+  assert_vmm_stderr_has(r, "hearth: made snapshot fn-");
+  assert_int_equal(snapshots_named(t, "image-", NULL), 1);
+  assert_int_equal(snapshots_named(t, "fn-", NULL), 2);
+  r = run(t, &a);
+  assert_vmm_status(r, 0);
+  assert_vmm_stdout_has(r, "\"greeting\":\"Hello, a!\"");
+  assert_string_equal(snapshot_kind(t), "restored");
+  assert_vmm_stderr_has(r, "hearth: restored from fn-");
+}
+
 /* A snapshot of an image that no longer verifies (its key is no longer
  * trusted) is not used: the run is refused before any VM. */
 static void test_untrusted_image_not_restored(void **state) {
@@ -328,6 +357,7 @@ static const struct CMUnitTest tests[] = {
     HOST_TEST(test_corrupt_snapshot_replaced),
     HOST_TEST(test_four_first_runs),
     HOST_TEST(test_untrusted_image_not_restored),
+    HOST_TEST(test_image_snapshot_shared),
 };
 
 ITEST_MAIN(tests)

@@ -41,8 +41,11 @@ def handler_path(name):
 class Shim:
     """One shim process and the host end of its connection."""
 
-    def __init__(self, handler, env=None, code_files=3, code_bytes=1234):
+    def __init__(self, handler, env=None, code_files=3, code_bytes=1234, listener=None):
+        """listener: a listening socket passed as HEARTH_LISTEN_FD, as
+        hearth-init passes its vsock listener when LOAD asks for "snapshot"."""
         host, guest = socket.socketpair()
+        fds = [guest.fileno()] + ([listener.fileno()] if listener is not None else [])
         full_env = {
             "LANG": "C.UTF-8",
             "HEARTH_FD": str(guest.fileno()),
@@ -52,11 +55,13 @@ class Shim:
             "HEARTH_IMAGE": "python-test",
             "HEARTH_BOOT_ID": "boot-test",
         }
+        if listener is not None:
+            full_env["HEARTH_LISTEN_FD"] = str(listener.fileno())
         full_env.update(env or {})
         self.proc = subprocess.Popen(
             [PYTHON, "-I", SHIM],
             env=full_env,
-            pass_fds=[guest.fileno()],
+            pass_fds=fds,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -4,6 +4,7 @@ test checks the frames it sends (shim_host checks their order)."""
 
 import json
 import os
+import socket
 import tempfile
 import unittest
 
@@ -323,7 +324,7 @@ class InvokeTest(unittest.TestCase):
 
 
 class AfterRestoreTest(unittest.TestCase):
-    """The hook point a future RESTORED frame will use (no frame in v1)."""
+    """What a clone runs before its first INVOKE (PROTOCOL.md, "Snapshots")."""
 
     def test_reseeds_random_and_runs_the_handlers_hook(self):
         import random
@@ -345,6 +346,58 @@ class AfterRestoreTest(unittest.TestCase):
         self.assertEqual(module.restored, 1)
         self.assertNotEqual(random.random(), after_seed_1, "random was reseeded")
         hearth_shim.after_restore(types.ModuleType("no_hook"))  # optional
+
+    def test_reseeds_openssl_when_ssl_is_loaded(self):
+        import ssl  # noqa: F401  (loaded: after_restore must feed it)
+        import types
+
+        import hearth_shim
+
+        hearth_shim.after_restore(types.ModuleType("handler"))
+
+
+class RestoredConnectionTest(unittest.TestCase):
+    """With HEARTH_LISTEN_FD, a connection that ends before its first frame
+    (a restored clone's, reset) sends the shim back to accept()."""
+
+    def listen(self, directory):
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        path = os.path.join(directory, "listen.sock")
+        listener.bind(path)
+        listener.listen(1)
+        return listener, path
+
+    def rejoin(self, shim, path):
+        shim.sock.close()  # what a restore does to the snapshot's connection
+        shim.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        shim.sock.settimeout(10)
+        shim.sock.connect(path)
+        return shim.read_control(proto.HELLO)
+
+    def test_reset_after_loaded_says_hello_restored_then_serves(self):
+        with tempfile.TemporaryDirectory() as d:
+            listener, path = self.listen(d)
+            with Shim(handler_path("counter"), listener=listener) as shim:
+                shim.loaded()
+                hello = self.rejoin(shim, path)
+                self.assertIs(hello["restored"], True)
+                self.assertEqual(hello["protocol"], 1)
+                self.assertEqual(hello["image"], "python-test")
+                self.assertEqual(hello["runtime"], "python")
+                self.assertRegex(hello["boot_id"], "^[0-9a-f]{32}$")
+                # A second reset before INVOKE (snapshot of a clone): again.
+                second = self.rejoin(shim, path)
+                self.assertNotEqual(second["boot_id"], hello["boot_id"])
+                result = shim.invoke(b"")
+                self.assertEqual(result.result["status"], "ok", result.logs)
+                self.assertEqual(json.loads(result.response), {"imports": 1, "calls": 1})
+                self.assertEqual(shim.finish(), 0, "an end after an invocation is the end")
+            listener.close()
+
+    def test_without_a_listener_an_end_before_invoke_ends_the_shim(self):
+        with Shim(handler_path("counter")) as shim:
+            shim.loaded()
+            self.assertEqual(shim.finish(), 0)
 
 
 class ProtocolErrorTest(unittest.TestCase):

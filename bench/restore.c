@@ -1,7 +1,8 @@
 /* restore.c - bench/restore: spawn to the guest answering on vsock (the
  * host reads hearth-init's HELLO through the bridge), restored from an
  * image snapshot vs a fresh start of the signed image, for the base and
- * python images. Kinds alternate after one untimed warm-up of each; each VM
+ * python images; and a restore prestarted paused (--start-paused), from its
+ * resume to the HELLO. Kinds alternate after one untimed warm-up of each; each VM
  * is ended (SIGKILL, reaped) after its HELLO, and that teardown is timed
  * too. Not a test: a figure. */
 #include <errno.h>
@@ -35,12 +36,14 @@ struct harness {
   const struct rs_options *o;
   struct rs_result *r;
   char dir[PATH_MAX]; /* the work directory, removed at the end */
-  char uds[PATH_MAX], log[PATH_MAX], state[PATH_MAX];
+  char uds[PATH_MAX], api[PATH_MAX], log[PATH_MAX], state[PATH_MAX];
   char image[RS_IMAGES][PATH_MAX], snap[RS_IMAGES][PATH_MAX];
 };
 
 const char *rs_image_key(enum rs_image i) { return i == RS_BASE ? "base" : "python"; }
-const char *rs_kind_key(enum rs_kind k) { return k == RS_FRESH ? "fresh" : "restored"; }
+const char *rs_kind_key(enum rs_kind k) {
+  return k == RS_FRESH ? "fresh" : k == RS_RESTORED ? "restored" : "prestarted";
+}
 
 static int join(char *out, const char *a, const char *b) {
   int n = snprintf(out, PATH_MAX, "%s/%s", a, b);
@@ -52,6 +55,8 @@ static int make_workdir(struct harness *h) {
   if (mkdtemp(h->dir) == NULL)
     return -errno;
   int rc = join(h->uds, h->dir, "vm.vsock");
+  if (rc == 0)
+    rc = join(h->api, h->dir, "vm.api");
   if (rc == 0)
     rc = join(h->log, h->dir, "vm.log");
   if (rc == 0)
@@ -79,10 +84,46 @@ static void log_first_line(const char *log, char *out, size_t cap) {
     fclose(f);
 }
 
-/* One VM from spawn to HELLO, then ended. 0 with the times, or a negative
- * errno with why (the VM is ended either way). */
-static int one_vm(struct harness *h, char **argv, double t[3], char *why, size_t cap) {
+/* A VMM started ahead and paused: once its control socket answers "stats"
+ * (t[0] from spawn), the resume is sent and, without waiting for its
+ * reply, CONNECT 52 to the HELLO (t[1] from the resume, t[3] from spawn). */
+static int prestarted_hello(struct harness *h, struct rvm *v, double deadline, double t[4]) {
+  static const char *const stats[] = {"{\"cmd\":\"stats\"}", NULL};
+  static const char resume[] = "{\"cmd\":\"resume\"}\n";
+  char err[160], hello[512];
+  int fd = rvm_api_open(v, h->api, deadline);
+  if (fd < 0)
+    return fd;
+  int rc = rvm_api(h->api, stats, deadline, err, sizeof err);
+  t[0] = rvm_now_ms() - v->spawn_ms;
+  double resume_ms = rvm_now_ms();
+  if (rc == 0 && write(fd, resume, sizeof resume - 1) != (ssize_t)(sizeof resume - 1))
+    rc = -EIO;
+  if (rc == 0)
+    rc = rvm_hello(h->uds, deadline, hello, sizeof hello);
+  t[1] = rvm_now_ms() - resume_ms;
+  t[3] = rvm_now_ms() - v->spawn_ms;
+  close(fd);
+  return rc;
+}
+
+/* Spawn -> "ready" (t[0]) -> HELLO (t[1]). */
+static int spawned_hello(struct harness *h, struct rvm *v, double deadline, double t[4]) {
+  char hello[512];
+  int rc = rvm_wait_ready(v, deadline);
+  t[0] = rvm_now_ms() - v->spawn_ms;
+  if (rc == 0)
+    rc = rvm_hello(h->uds, deadline, hello, sizeof hello);
+  t[1] = t[3] = rvm_now_ms() - v->spawn_ms;
+  return rc;
+}
+
+/* One VM from spawn to HELLO, then ended (teardown: t[2]). 0 with the
+ * times, or a negative errno with why (the VM is ended either way). */
+static int one_vm(struct harness *h, enum rs_kind k, char **argv, double t[4], char *why,
+                  size_t cap) {
   unlink(h->uds);
+  unlink(h->api);
   unlink(h->log);
   struct rvm v;
   int rc = rvm_spawn(&v, argv, h->log);
@@ -91,12 +132,8 @@ static int one_vm(struct harness *h, char **argv, double t[3], char *why, size_t
     return rc;
   }
   double deadline = v.spawn_ms + h->o->timeout_s * 1e3;
-  char hello[512];
-  rc = rvm_wait_ready(&v, deadline);
-  t[0] = rvm_now_ms() - v.spawn_ms;
-  if (rc == 0)
-    rc = rvm_hello(h->uds, deadline, hello, sizeof hello);
-  t[1] = rvm_now_ms() - v.spawn_ms;
+  rc =
+      k == RS_PRESTARTED ? prestarted_hello(h, &v, deadline, t) : spawned_hello(h, &v, deadline, t);
   double kill_ms = rvm_now_ms();
   rvm_end(&v);
   t[2] = rvm_now_ms() - kill_ms;
@@ -121,17 +158,23 @@ static void build_argv(struct harness *h, enum rs_image i, enum rs_kind k, char 
   }
   snprintf(bufs[0], 32, "%d", RVM_READY_FD);
   const char *words[] = {h->o->vmm,    "--restore", h->snap[i],  "--vsock-uds", h->uds,
-                         "--ready-fd", bufs[0],     "--timeout", "3600",        NULL};
+                         "--ready-fd", bufs[0],     "--timeout", "3600",        NULL,
+                         NULL,         NULL,        NULL};
+  if (k == RS_PRESTARTED) {
+    words[9] = "--start-paused";
+    words[10] = "--api-sock";
+    words[11] = h->api;
+  }
   for (size_t n = 0; n < sizeof words / sizeof words[0]; n++)
     argv[n] = (char *)words[n];
 }
 
 static void timed_run(struct harness *h, enum rs_image i, enum rs_kind k, size_t round) {
   char *argv[24], bufs[2][32], why[RS_TEXT - 32];
-  double t[3];
+  double t[4];
   build_argv(h, i, k, argv, bufs);
   struct rs_kind_result *kr = &h->r->img[i].kinds[k];
-  if (one_vm(h, argv, t, why, sizeof why) < 0) {
+  if (one_vm(h, k, argv, t, why, sizeof why) < 0) {
     if (kr->failed++ == 0)
       snprintf(kr->failure, RS_TEXT, "run %zu: %s", round + 1, why);
     return;
@@ -140,14 +183,16 @@ static void timed_run(struct harness *h, enum rs_image i, enum rs_kind k, size_t
   series_add(&kr->ready_ms, t[0]);
   series_add(&kr->hello_ms, t[1]);
   series_add(&kr->teardown_ms, t[2]);
+  if (k == RS_PRESTARTED)
+    series_add(&kr->spawn_hello_ms, t[3]);
 }
 
 static void warm_up(struct harness *h, enum rs_image i, enum rs_kind k) {
   char *argv[24], bufs[2][32], why[RS_TEXT - 32];
-  double t[3];
+  double t[4];
   build_argv(h, i, k, argv, bufs);
   struct rs_kind_result *kr = &h->r->img[i].kinds[k];
-  if (one_vm(h, argv, t, why, sizeof why) == 0)
+  if (one_vm(h, k, argv, t, why, sizeof why) == 0)
     snprintf(kr->warmup, RS_TEXT, "ok, %.3f ms to HELLO", t[1]);
   else
     snprintf(kr->warmup, RS_TEXT, "FAILED: %s", why);
@@ -234,7 +279,7 @@ static int alloc_series(struct rs_result *r, size_t runs) {
     for (int k = 0; k < RS_KINDS; k++) {
       struct rs_kind_result *kr = &r->img[i].kinds[k];
       rc |= series_init(&kr->ready_ms, runs) | series_init(&kr->hello_ms, runs) |
-            series_init(&kr->teardown_ms, runs);
+            series_init(&kr->teardown_ms, runs) | series_init(&kr->spawn_hello_ms, runs);
     }
   return rc ? -ENOMEM : 0;
 }
@@ -246,6 +291,7 @@ static void free_series(struct rs_result *r) {
       series_free(&r->img[i].kinds[k].ready_ms);
       series_free(&r->img[i].kinds[k].hello_ms);
       series_free(&r->img[i].kinds[k].teardown_ms);
+      series_free(&r->img[i].kinds[k].spawn_hello_ms);
     }
 }
 

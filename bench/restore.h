@@ -14,7 +14,8 @@
 #define RS_TEXT 256
 
 enum rs_image { RS_BASE, RS_PYTHON, RS_IMAGES };
-enum rs_kind { RS_FRESH, RS_RESTORED, RS_KINDS };
+/* prestarted: --restore --start-paused spawned ahead, resumed when timed. */
+enum rs_kind { RS_FRESH, RS_RESTORED, RS_PRESTARTED, RS_KINDS };
 
 struct rs_options {
   size_t runs;
@@ -25,9 +26,13 @@ struct rs_options {
 };
 
 struct rs_kind_result {
-  struct series ready_ms;    /* spawn -> "ready" on --ready-fd */
-  struct series hello_ms;    /* spawn -> HELLO read through the bridge */
-  struct series teardown_ms; /* SIGKILL -> reaped */
+  /* For prestarted: ready_ms is spawn -> the paused VMM answers "stats",
+   * hello_ms is resume sent -> HELLO, spawn_hello_ms spawn -> HELLO
+   * (which includes the harness's own steps between). */
+  struct series ready_ms;       /* spawn -> "ready" on --ready-fd */
+  struct series hello_ms;       /* spawn -> HELLO read through the bridge */
+  struct series spawn_hello_ms; /* prestarted only: spawn -> HELLO */
+  struct series teardown_ms;    /* SIGKILL -> reaped */
   size_t ok, failed;
   char failure[RS_TEXT]; /* the first failure */
   char warmup[RS_TEXT];

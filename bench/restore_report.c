@@ -9,11 +9,9 @@
 #include <string.h>
 
 #define GOAL_SPAWN_MS 3.0
+#define GOAL_PRESTARTED_MS 1.0
 
-/* Two of issue 6's figures not measured here, and why (see README.md). */
-static const char NO_PRESTART[] =
-    "not measurable: hearth-vmm has no prestarted --restore mode whose vCPU waits for a go "
-    "signal; the phases above (process floor, spawn -> ready, ready -> HELLO) stand in";
+/* One of issue 6's figures not measured here, and why (see README.md). */
 static const char NO_FUNCTION_SNAPSHOT[] =
     "measured by bench/run --workload python, not here: `hearth run` restores from the "
     "function snapshot its warm-up made, against plain python3.11 running the same handler";
@@ -43,10 +41,16 @@ static double median(const struct series *s) {
 }
 
 static void print_kind(FILE *out, enum rs_kind k, const struct rs_kind_result *kr) {
-  fprintf(
-      out, "  %-9s %4zu ok %3zu failed  ready %8.3f / %8.3f  HELLO %8.3f / %8.3f  teardown %7.3f\n",
-      rs_kind_key(k), kr->ok, kr->failed, median(&kr->ready_ms), rs_percentile(&kr->ready_ms, 0.9),
-      median(&kr->hello_ms), rs_percentile(&kr->hello_ms, 0.9), median(&kr->teardown_ms));
+  fprintf(out,
+          "  %-10s %4zu ok %3zu failed  ready %8.3f / %8.3f  HELLO %8.3f / %8.3f  teardown %7.3f\n",
+          rs_kind_key(k), kr->ok, kr->failed, median(&kr->ready_ms),
+          rs_percentile(&kr->ready_ms, 0.9), median(&kr->hello_ms),
+          rs_percentile(&kr->hello_ms, 0.9), median(&kr->teardown_ms));
+  if (k == RS_PRESTARTED)
+    fprintf(out,
+            "            (ready: spawn -> the paused VMM answers stats; HELLO: from the resume;"
+            " spawn -> HELLO %.3f / %.3f)\n",
+            median(&kr->spawn_hello_ms), rs_percentile(&kr->spawn_hello_ms, 0.9));
   fprintf(out, "            warm-up: %s\n", kr->warmup);
   if (kr->failed)
     fprintf(out, "            first failure: %s\n", kr->failure);
@@ -63,7 +67,8 @@ static void print_image(FILE *out, enum rs_image i, const struct rs_image_result
           "(%lld KiB on disk), state.snap %lld bytes\n",
           ir->snapshot_ms, ir->memory_file_bytes / 1024, ir->memory_disk_bytes / 1024,
           ir->state_file_bytes);
-  fprintf(out, "  kind        runs              ms from spawn, median / p90\n");
+  fprintf(out, "  kind        runs              ms from spawn (prestarted HELLO: from the resume), "
+               "median / p90\n");
   for (int k = 0; k < RS_KINDS; k++)
     print_kind(out, k, &ir->kinds[k]);
   double fresh = median(&ir->kinds[RS_FRESH].hello_ms);
@@ -82,7 +87,16 @@ static void print_goals(FILE *out, const struct rs_options *o, const struct rs_r
     fprintf(out, "  %s: restore to ready (spawn -> HELLO) median <= %.0f ms: %.3f ms, %s\n",
             rs_image_key(i), GOAL_SPAWN_MS, m, m <= GOAL_SPAWN_MS ? "MET" : "NOT MET");
   }
-  fprintf(out, "  from request with a prestarted VMM <= 1 ms: %s\n", NO_PRESTART);
+  for (int i = 0; i < RS_IMAGES; i++) {
+    const struct rs_kind_result *kr = &r->img[i].kinds[RS_PRESTARTED];
+    if (o->skip[i] || kr->ok == 0)
+      continue;
+    double m = median(&kr->hello_ms);
+    fprintf(out,
+            "  %s: from request (resume -> HELLO) with a prestarted VMM median <= %.0f ms: "
+            "%.3f ms, %s\n",
+            rs_image_key(i), GOAL_PRESTARTED_MS, m, m <= GOAL_PRESTARTED_MS ? "MET" : "NOT MET");
+  }
   fprintf(out, "  python invocation from a function snapshot faster than plain python3: %s\n",
           NO_FUNCTION_SNAPSHOT);
 }
@@ -125,8 +139,11 @@ static void add_image(cJSON *root, enum rs_image i, const struct rs_image_result
     cJSON *kj = cJSON_AddObjectToObject(j, rs_kind_key(k));
     cJSON_AddNumberToObject(kj, "ok", (double)kr->ok);
     cJSON_AddNumberToObject(kj, "failed", (double)kr->failed);
-    add_series(kj, "spawn_to_ready_ms", &kr->ready_ms);
-    add_series(kj, "spawn_to_hello_ms", &kr->hello_ms);
+    bool pre = k == RS_PRESTARTED;
+    add_series(kj, pre ? "spawn_to_api_ms" : "spawn_to_ready_ms", &kr->ready_ms);
+    add_series(kj, pre ? "resume_to_hello_ms" : "spawn_to_hello_ms", &kr->hello_ms);
+    if (pre)
+      add_series(kj, "spawn_to_hello_ms", &kr->spawn_hello_ms);
     add_series(kj, "teardown_ms", &kr->teardown_ms);
     if (kr->failed)
       cJSON_AddStringToObject(kj, "first_failure", kr->failure);
@@ -145,7 +162,6 @@ int rs_report_json(const char *path, const struct rs_options *o, const struct rs
   for (int i = 0; i < RS_IMAGES; i++)
     if (!o->skip[i])
       add_image(root, i, &r->img[i]);
-  cJSON_AddStringToObject(root, "from_request", NO_PRESTART);
   cJSON_AddStringToObject(root, "python_function_snapshot", NO_FUNCTION_SNAPSHOT);
   char *text = cJSON_Print(root);
   cJSON_Delete(root);

@@ -275,6 +275,19 @@ int rvm_api(const char *api, const char *const *lines, double deadline_ms, char 
   return rc;
 }
 
+int rvm_api_open(struct rvm *v, const char *api, double deadline_ms) {
+  for (;;) {
+    int fd = unix_connect(api);
+    if (fd >= 0 || (fd != -ENOENT && fd != -ECONNREFUSED))
+      return fd;
+    if (rvm_now_ms() >= deadline_ms)
+      return -ETIMEDOUT;
+    struct pollfd p = {.fd = v->pidfd, .events = POLLIN};
+    if (poll(&p, 1, 1) > 0)
+      return -ECHILD;
+  }
+}
+
 static int reap(struct rvm *v) {
   int status = -1;
   while (waitpid(v->pid, &status, 0) < 0 && errno == EINTR)

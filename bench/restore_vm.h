@@ -50,6 +50,12 @@ int rvm_hello(const char *uds, double deadline_ms, char *json, size_t cap);
 int rvm_api(const char *api, const char *const *lines, double deadline_ms, char *err,
             size_t errlen);
 
+/* Connects to v's control socket at api, retrying every millisecond (a
+ * blocking wait on v's exit, not a spin) until v has made it, up to
+ * deadline_ms. The connected fd, or -ECHILD (v ended), -ETIMEDOUT or
+ * -errno. */
+int rvm_api_open(struct rvm *v, const char *api, double deadline_ms);
+
 /* Waits until it exits on its own (until deadline_ms, then kills it) and
  * reaps it. Its wait status. */
 int rvm_wait_exit(struct rvm *v, double deadline_ms);

@@ -25,8 +25,8 @@ void args_usage(FILE *to) {
         "                  [--image DIR --trust DIR [--state-dir DIR]]\n"
         "                  [--api-sock PATH] [--verbose] -- PROGRAM [ARG]...\n"
         "       hearth-vmm --restore SNAPDIR [--vsock-uds PATH] [--vsock-cid CID]\n"
-        "                  [--api-sock PATH] [--ready-fd FD] [--timeout S] [--stats FILE]\n"
-        "                  [--trace-syscalls[=FILE]] [--verbose]\n"
+        "                  [--api-sock PATH [--start-paused]] [--ready-fd FD] [--timeout S]\n"
+        "                  [--stats FILE] [--trace-syscalls[=FILE]] [--verbose]\n"
         "Runs a static Linux x86-64 PROGRAM (a path inside --root) in a KVM microVM\n"
         "with no guest kernel.\n"
         "--site-cache: where the syscall sites of executable files are kept across\n"
@@ -46,7 +46,10 @@ void args_usage(FILE *to) {
         "--api-sock PATH: a control socket taking JSON lines (pause, resume,\n"
         "snapshot, shutdown, stats; vmm/api/API.md).\n"
         "--restore SNAPDIR: run the VM a snapshot holds (its memory, program and\n"
-        "configuration); only the flags shown for it may be given.\n",
+        "configuration); only the flags shown for it may be given.\n"
+        "--start-paused: restore completely, then wait paused, using no CPU, until\n"
+        "{\"cmd\":\"resume\"} arrives on --api-sock; the guest's clocks go on from the\n"
+        "snapshot at that resume.\n",
         to);
 }
 
@@ -73,6 +76,7 @@ enum {
   OPT_STATE_DIR,
   OPT_API_SOCK,
   OPT_RESTORE,
+  OPT_START_PAUSED,
   OPT_VERSION
 };
 
@@ -99,6 +103,7 @@ static const struct option args_options[] = {
     {"state-dir", required_argument, NULL, OPT_STATE_DIR},
     {"api-sock", required_argument, NULL, OPT_API_SOCK},
     {"restore", required_argument, NULL, OPT_RESTORE},
+    {"start-paused", no_argument, NULL, OPT_START_PAUSED},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -224,6 +229,9 @@ static int args_option(int opt, struct vmm_args *a, int *nenv, char *err, int er
       return snprintf(err, errlen, "--restore: want a snapshot directory");
     a->restore_dir = optarg;
     return 0;
+  case OPT_START_PAUSED:
+    a->start_paused = true;
+    return 0;
   case 'v':
     a->verbose = true;
     return 0;
@@ -254,6 +262,7 @@ static bool restore_refuses(int opt) {
   case OPT_VSOCK_CID:
   case OPT_API_SOCK:
   case OPT_RESTORE:
+  case OPT_START_PAUSED:
   case OPT_READY_FD:
   case OPT_TIMEOUT:
   case OPT_STATS:
@@ -274,8 +283,8 @@ static const char *option_name(int opt) {
 
 /* --restore SNAPDIR: the first flag the snapshot contradicts, or a PROGRAM,
  * is an error. */
-static enum args_result args_restore(int argc, char **argv, int refused_opt, char *err,
-                                     int errlen) {
+static enum args_result args_restore(int argc, char **argv, const struct vmm_args *a,
+                                     int refused_opt, char *err, int errlen) {
   if (refused_opt) {
     snprintf(err, errlen, "--restore: --%s contradicts the snapshot, which decides it",
              option_name(refused_opt));
@@ -283,6 +292,11 @@ static enum args_result args_restore(int argc, char **argv, int refused_opt, cha
   }
   if (optind < argc) {
     snprintf(err, errlen, "--restore: a snapshot runs its own program, not '%s'", argv[optind]);
+    return ARGS_ERROR;
+  }
+  /* Without a control socket nothing could ever resume it. */
+  if (a->start_paused && !a->api_sock) {
+    snprintf(err, errlen, "--start-paused needs --api-sock PATH, where the resume comes from");
     return ARGS_ERROR;
   }
   return ARGS_RUN;
@@ -317,7 +331,11 @@ enum args_result args_parse(int argc, char **argv, struct vmm_args *out, char *e
       refused_opt = opt;
   }
   if (out->restore_dir)
-    return args_restore(argc, argv, refused_opt, err, errlen);
+    return args_restore(argc, argv, out, refused_opt, err, errlen);
+  if (out->start_paused) {
+    snprintf(err, errlen, "--start-paused is for --restore SNAPDIR only");
+    return ARGS_ERROR;
+  }
   if (out->cfg.image_dir && !out->cfg.trust_dir) {
     snprintf(err, errlen, "--image needs --trust DIR (the directory of trusted *.pub keys)");
     return ARGS_ERROR;

@@ -19,6 +19,7 @@ struct vmm_args {
   char site_cache_default[4096]; /* the default --site-cache, when used */
   const char *api_sock;          /* --api-sock PATH: the control socket (api/API.md), or NULL */
   const char *restore_dir;       /* --restore SNAPDIR: run a snapshot instead of a PROGRAM */
+  bool start_paused;             /* --start-paused: a restore waits for {"cmd":"resume"} */
   bool vsock_cid_given;          /* --vsock-cid was on the command line (a restore override) */
   char *env_storage[ARGS_MAX_ENV + 1];
 };

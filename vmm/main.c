@@ -1,7 +1,8 @@
 /* main.c - hearth-vmm: flags -> a VM (started, or restored from a
  * snapshot) -> run -> the program's exit status (or 124 timeout, 125 hearth
  * failed or a snapshot refused, 126 not executable, 127 not found; 143 after
- * the control socket's shutdown). */
+ * the control socket's shutdown). A restore may be held paused until the
+ * control socket resumes it (--start-paused). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -97,6 +98,17 @@ static int create_status(int rc) {
   return EXIT_HEARTH_FAILED;
 }
 
+/* --start-paused: a VM restored in full, held paused (no CPU: the vCPU
+ * thread sleeps on the control socket) until a resume; the hold does not
+ * count on the guest's clocks. */
+static void hold_until_resumed(struct vm *vm) {
+  struct restore_hold hold;
+  vm_restore_hold_begin(&hold);
+  api_serve_paused(vm);
+  if (vm->stop == VM_RUNNING && !vm->timed_out)
+    vm_restore_hold_end(vm, &hold);
+}
+
 /* --timeout and --api-sock around vm_run, then the exit status. */
 static int run_built_vm(struct vm *vm, struct vmm_args *a) {
   int rc = 0;
@@ -108,6 +120,8 @@ static int run_built_vm(struct vm *vm, struct vmm_args *a) {
     vm_destroy(vm);
     return EXIT_HEARTH_FAILED;
   }
+  if (a->start_paused)
+    hold_until_resumed(vm);
   vm_run(vm);
   api_stop(vm);
   if (vm->stop == VM_STOP_TIMEOUT)

@@ -2,18 +2,22 @@
  * blocked in accept() snapshotted through the control socket, restored
  * twice at once with different --vsock-uds (both answer), 50 clones at
  * once, fresh random bytes and the current wall clock in each clone,
- * snapshot -> restore -> snapshot -> restore (also of a ppoll() under a
+ * a restore started paused (--start-paused) that does not run before its
+ * resume, snapshot -> restore -> snapshot -> restore (also of a ppoll() under a
  * temporary signal mask, whose caller's mask survives), a snapshot that cannot
  * be written leaving the VM usable, and damaged or missing state files and
  * contradicting flags refused with status 125 and one line. */
 #include "itest.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -315,6 +319,62 @@ static void test_damaged_snapshots_refused(void **state) {
   expect_refused(t, bad, "No such file or directory");
 }
 
+/* Whether fd has anything to read (or has ended) within ms. */
+static bool readable_within(int fd, int ms) {
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  int n = poll(&p, 1, ms);
+  if (n < 0)
+    fail_msg("poll failed");
+  return n > 0;
+}
+
+/* A host connection to the bridge at uds with `CONNECT port` sent, its
+ * answer not read. */
+static int bridge_request(const char *uds, unsigned port) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  if (strlen(uds) >= sizeof a.sun_path)
+    fail_msg("bridge path too long: %s", uds);
+  memcpy(a.sun_path, uds, strlen(uds) + 1);
+  if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0)
+    fail_msg("no vsock bridge at %s", uds);
+  char line[32];
+  snprintf(line, sizeof line, "CONNECT %u\n", port);
+  bgvmm_api_send(fd, line, strlen(line));
+  return fd;
+}
+
+/* --start-paused: restored (its control socket and bridge are up) but not
+ * run: no exit, no "ready", no answer to a CONNECT, until the resume; then
+ * the waiting connection is served and echoed. */
+static void test_start_paused_runs_at_resume(void **state) {
+  struct itest *t = *state;
+  char snap[PATH_MAX], uds[PATH_MAX], api[PATH_MAX];
+  make_snapshot(t, "snap", snap);
+  path_in(uds, t->dir, "held.vsock");
+  path_in(api, t->dir, "held.api");
+  struct bgvmm v;
+  bgvmm_start(&v, t->dir, "held",
+              ARGS("hearth-vmm", "--restore", snap, "--start-paused", "--vsock-uds", uds,
+                   "--api-sock", api, "--ready-fd", "3", "--timeout", "60"),
+              1);
+  int fd = bgvmm_api_connect(api);
+  const char *stats = bgvmm_api(fd, "{\"cmd\":\"stats\"}");
+  if (!strstr(stats, "\"exits\":{\"total\":0,"))
+    fail_msg("the held VM has run: %s", stats);
+  int conn = bridge_request(uds, ECHO_PORT);
+  if (readable_within(conn, 300) || readable_within(v.ready, 0))
+    fail_msg("the held VM answered before its resume; stderr:\n%s", bgvmm_output(v.err));
+  assert_string_equal(bgvmm_api(fd, "{\"cmd\":\"resume\"}"), "{\"state\":\"running\",\"ok\":true}");
+  if (strncmp(bgvmm_api_reply(conn), "OK ", 3) != 0)
+    fail_msg("CONNECT after the resume was refused");
+  bgvmm_api_send(conn, "held\n", 5);
+  assert_string_equal(bgvmm_api_reply(conn), "held");
+  close(conn);
+  close(fd);
+  expect_echoed(&v, "echo: 1 connections, 5 bytes\n");
+}
+
 static void test_restore_flags_checked(void **state) {
   struct itest *t = *state;
   const struct spawn_result *r = itest_vmm_raw(t, ARGS("--restore", t->dir, "--mem", "256"));
@@ -326,6 +386,12 @@ static void test_restore_flags_checked(void **state) {
   r = itest_vmm_raw(t, ARGS("--root", t->root, "--restore", t->dir));
   assert_vmm_status(r, VMM_EXIT_FAILED);
   assert_vmm_stderr_has(r, "--root contradicts the snapshot");
+  r = itest_vmm_raw(t, ARGS("--restore", t->dir, "--start-paused"));
+  assert_vmm_status(r, VMM_EXIT_FAILED);
+  assert_vmm_stderr_has(r, "--start-paused needs --api-sock");
+  r = itest_vmm_raw(t, ARGS("--start-paused", "--root", t->root, "--", "/prog"));
+  assert_vmm_status(r, VMM_EXIT_FAILED);
+  assert_vmm_stderr_has(r, "--start-paused is for --restore");
 }
 
 static const struct CMUnitTest tests[] = {
@@ -336,6 +402,7 @@ static const struct CMUnitTest tests[] = {
     HOST_TEST(test_clones_get_fresh_entropy_and_time),
     HOST_TEST(test_failed_snapshot_leaves_vm_usable),
     HOST_TEST(test_damaged_snapshots_refused),
+    HOST_TEST(test_start_paused_runs_at_resume),
     HOST_TEST(test_restore_flags_checked),
 };
 

@@ -22,5 +22,9 @@ bool api_request_pending(struct api *api);
 /* vCPU thread, between exits: serves the waiting requests; while paused it
  * sleeps here until a resume, a shutdown or --timeout. */
 void api_serve(struct vm *vm);
+/* As api_serve, but starting paused: before the first vm_run of a VM
+ * started paused (--start-paused), returns at the first resume, or once the
+ * VM must stop (shutdown, --timeout: vm_run then ends it). */
+void api_serve_paused(struct vm *vm);
 
 #endif

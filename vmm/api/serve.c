@@ -5,7 +5,8 @@
  *
  * States: running and paused. pause: any state (paused after). resume:
  * paused only. snapshot: paused only. stats: any. shutdown: any; the VM
- * ends as killed by SIGTERM (status 143). */
+ * ends as killed by SIGTERM (status 143). A VM may also start out paused
+ * (api_serve_paused: hearth-vmm --restore --start-paused). */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <poll.h>
@@ -76,11 +77,12 @@ static bool serve_wait(struct vm *vm, struct api_mailbox *mb) {
   return fs_wait(&p, 1, NULL, &vm->timed_out) != -EINTR;
 }
 
-void api_serve(struct vm *vm) {
+/* Serves what is posted; from `paused`, sleeps until a resume, a shutdown
+ * or --timeout. */
+static void serve_from(struct vm *vm, bool paused) {
   struct api *api = vm->api;
   if (!api)
     return;
-  bool paused = false;
   while (vm->stop == VM_RUNNING) {
     struct api_request req;
     if (mailbox_take(&api->mb, &req)) {
@@ -91,3 +93,7 @@ void api_serve(struct vm *vm) {
       return;
   }
 }
+
+void api_serve(struct vm *vm) { serve_from(vm, false); }
+
+void api_serve_paused(struct vm *vm) { serve_from(vm, true); }

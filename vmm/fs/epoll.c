@@ -301,8 +301,12 @@ static short epoll_poll(struct file *f, short events) {
 
 /* The items' host fds, the first `max` of them when there are more (a
  * poll() on an epoll fd, or an epoll inside an epoll, then misses wake-ups
- * beyond FILE_WATCH_MAX host fds until its timeout). */
+ * beyond FILE_WATCH_MAX host fds until its timeout). None unless
+ * readability was asked: that is all epoll_poll answers, and a ready item's
+ * fds would otherwise end every sleep for nothing. */
 static int epoll_host_watch_op(struct file *f, short events, struct pollfd *out, int max) {
+  if (!(events & (POLLIN | POLLRDNORM)))
+    return 0;
   struct pollfd *all = NULL;
   size_t cap = 0;
   long n = epoll_host_watch(f, &all, &cap);

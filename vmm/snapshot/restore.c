@@ -7,12 +7,14 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "net/vsock.h"
 #include "snapshot/memfile.h"
 #include "snapshot/snap_files.h"
 #include "snapshot/snap_sections.h"
+#include "vdso/vdso.h"
 #include "vm.h"
 
 static int restore_config(const struct snap_file *f, struct snap_config *store,
@@ -125,4 +127,30 @@ int vm_restore(struct vm *vm, struct snap_config *store, const struct vm_restore
   if (rc < 0 && !err[0])
     snprintf(err, errlen, "restore: %s", strerror(-rc));
   return rc;
+}
+
+static uint64_t hold_host_ns(clockid_t clk) {
+  struct timespec t;
+  clock_gettime(clk, &t);
+  return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* MONOTONIC read before BOOTTIME here and after it at the end: the reads'
+ * own time then counts against BOOTTIME's hold, so the guest's BOOTTIME -
+ * MONOTONIC gap (never below 0, snap_clock.c) can only widen. */
+void vm_restore_hold_begin(struct restore_hold *h) {
+  h->mono = hold_host_ns(CLOCK_MONOTONIC);
+  h->raw = hold_host_ns(CLOCK_MONOTONIC_RAW);
+  h->boot = hold_host_ns(CLOCK_BOOTTIME);
+}
+
+/* The guest has not run since vm_restore drew its line, so it has read no
+ * clock past the snapshot point: moving the shifts back by the hold cannot
+ * make any of its clocks go back. */
+void vm_restore_hold_end(struct vm *vm, const struct restore_hold *h) {
+  struct vdso_state *s = &vm->vdso;
+  s->boot_shift -= (int64_t)(hold_host_ns(CLOCK_BOOTTIME) - h->boot);
+  s->raw_shift -= (int64_t)(hold_host_ns(CLOCK_MONOTONIC_RAW) - h->raw);
+  s->mono_shift -= (int64_t)(hold_host_ns(CLOCK_MONOTONIC) - h->mono);
+  vdso_start(vm);
 }

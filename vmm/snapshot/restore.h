@@ -35,4 +35,17 @@ struct vm_restore_args {
 int vm_restore(struct vm *vm, struct snap_config *store, const struct vm_restore_args *args,
                char *err, size_t errlen);
 
+/* A restored VM held paused before its first run (--start-paused): the
+ * host's clocks when the hold began. */
+struct restore_hold {
+  uint64_t mono, raw, boot;
+};
+
+/* Right after vm_restore, when the VM is to wait before it first runs. */
+void vm_restore_hold_begin(struct restore_hold *h);
+/* At the resume that ends the hold, on the vCPU thread: the hold never
+ * passed for the guest, whose clocks go on from the snapshot point as if
+ * restored now; the vDSO line is redrawn and republished through them. */
+void vm_restore_hold_end(struct vm *vm, const struct restore_hold *h);
+
 #endif

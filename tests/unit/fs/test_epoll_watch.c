@@ -1,9 +1,11 @@
 /* What an epoll wait sleeps on (fs/epoll.h's epoll_host_watch): the host fds
  * must wake the sleep when an item may have something new to report, and
  * must not be ready when nothing can be reported, or the wait spins on the
- * host CPU instead of sleeping. Items here are a minimal file kind over one
- * end of a host socketpair, readable while the socket holds bytes, whose
- * other end the test writes to and closes. */
+ * host CPU instead of sleeping: edge-triggered items already reported, and
+ * an epoll asked (by poll() or an outer epoll) for anything but input.
+ * Items here are a minimal file kind over one end of a host socketpair,
+ * readable while the socket holds bytes, whose other end the test writes
+ * to and closes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -166,6 +168,27 @@ static void edge_triggered_epoll_inside_an_epoll(void **state) {
   file_unref(outer);
 }
 
+/* poll() on an epoll fd, or an epoll item on an epoll, asking for anything
+ * but input: epoll_poll never answers it, so a ready item inside must not
+ * end the sleep. */
+static void epoll_asked_for_output_does_not_wake(void **state) {
+  struct fixture *fx = *state;
+  add(fx, fx->ep, fx->item, EPOLLIN);
+  peer_write(fx);
+  struct pollfd p[FILE_WATCH_MAX];
+  int n = file_host_watch(fx->ep, POLLOUT | POLLPRI, p, FILE_WATCH_MAX);
+  assert_int_equal(fx->ep->ops->poll(fx->ep, POLLOUT) & POLLOUT, 0);
+  assert_int_equal(poll(p, (nfds_t)n, 0), 0);
+  n = file_host_watch(fx->ep, POLLIN, p, FILE_WATCH_MAX);
+  assert_true(poll(p, (nfds_t)n, 0) > 0);
+  struct file *outer;
+  assert_int_equal(epoll_new(&outer), 0);
+  add(fx, outer, fx->ep, EPOLLOUT);
+  assert_int_equal(look(outer), 0);
+  assert_false(watch_ready(fx, outer));
+  file_unref(outer);
+}
+
 static void one_shot_reported_does_not_wake(void **state) {
   struct fixture *fx = *state;
   add(fx, fx->ep, fx->item, EPOLLIN | EPOLLONESHOT);
@@ -182,6 +205,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(edge_triggered_hangup_wakes_once, setup, teardown),
       cmocka_unit_test_setup_teardown(edge_triggered_writable_waits_for_input, setup, teardown),
       cmocka_unit_test_setup_teardown(edge_triggered_epoll_inside_an_epoll, setup, teardown),
+      cmocka_unit_test_setup_teardown(epoll_asked_for_output_does_not_wake, setup, teardown),
       cmocka_unit_test_setup_teardown(one_shot_reported_does_not_wake, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

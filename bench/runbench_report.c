@@ -14,7 +14,8 @@ static struct summary summarize(const struct series *s) {
 static void print_header(FILE *out, const struct rb_options *o, const struct rb_result *r) {
   const struct machine *m = &r->machine;
   fprintf(out,
-          "bench/run: an echo handler under `hearth run` (a fresh microVM per run) against the\n"
+          "bench/run: an echo handler under `hearth run` (a microVM per run, restored\n"
+          "  from the function snapshot the warm-up made) against the\n"
           "  same handler as a plain local process, alternating (plain, hearth, plain, ...);\n"
           "  %zu timed runs of each kind per workload after one untimed warm-up of each\n",
           o->runs);

@@ -5,32 +5,22 @@
  * Then as many as leave half the machine's memory free. Every VM is ended
  * and reaped, whatever happens. Not a test: a figure. */
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "bench_main.h"
 #include "density.h"
 #include "density_opts.h"
 #include "density_report.h"
 #include "density_round.h"
 #include "restore_snap.h"
 
-enum { EXIT_ALL_OK = 0, EXIT_RUNS_FAILED = 1, EXIT_USAGE = 2, EXIT_HARNESS = 3 };
 #define FDS_PER_VM 2 /* its pidfd and ready pipe, held by the benchmark */
 #define FDS_SPARE 64
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig) {
-  (void)sig;
-  interrupted = 1;
-}
 
 double dn_per_vm_avail_kib(const struct dn_round *r) {
   return r->ready ? (double)(r->avail_before_kib - r->avail_after_kib) / (double)r->ready : 0;
@@ -46,12 +36,6 @@ double dn_per_vm_kernel_kib(const struct dn_round *r) {
   if (r->kmem_before < 0 || r->kmem_after < 0 || !r->ready)
     return -1;
   return (double)(r->kmem_after - r->kmem_before) / 1024.0 / (double)r->ready;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-  (void)st;
-  (void)ftw;
-  return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
 /* The most descriptors the benchmark may hold: its hard limit. */
@@ -120,12 +104,12 @@ static int run_rounds(const struct dn_options *o, struct dn_result *res, const c
       snprintf(res->snapshot_error, DN_TEXT, "the snapshot failed");
     return 0;
   }
-  struct dn_round_args ra = {.o = o, .snap = snap, .work = work, .interrupt = &interrupted};
+  struct dn_round_args ra = {.o = o, .snap = snap, .work = work, .interrupt = &bench_interrupted};
   if (o->count > fd_room() / FDS_PER_VM)
     return -EMFILE;
   int rc = dn_round_run(&ra, o->count, &res->rounds[0]);
   res->nrounds = 1;
-  if (rc < 0 || o->no_scale || interrupted)
+  if (rc < 0 || o->no_scale || bench_interrupted)
     return rc;
   size_t n = second_count(o, res);
   if (n == 0)
@@ -144,8 +128,8 @@ static int measure(const struct dn_options *o, struct dn_result *res) {
   int rc = run_rounds(o, res, work);
   if (rc < 0)
     fprintf(stderr, "bench/density: %s\n", strerror(-rc));
-  res->interrupted = interrupted;
-  if (nftw(work, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+  res->interrupted = bench_interrupted;
+  if (bench_remove_tree(work) != 0)
     fprintf(stderr, "bench/density: cannot remove %s\n", work);
   return rc;
 }
@@ -162,25 +146,14 @@ static bool any_failed(const struct dn_result *res) {
 int main(int argc, char **argv) {
   struct dn_options o;
   char err[256];
-  switch (dn_opts_parse(argc, argv, &o, err, sizeof err)) {
-  case CMDLINE_HELP:
-    dn_opts_usage(stdout);
-    return EXIT_ALL_OK;
-  case CMDLINE_ERROR:
-    fprintf(stderr, "bench/density: %s\n", err);
-    dn_opts_usage(stderr);
-    return EXIT_USAGE;
-  case CMDLINE_RUN:
-    break;
-  }
-  struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: poll returns EINTR */
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
+  int usage_status = bench_cmdline_exit(dn_opts_parse(argc, argv, &o, err, sizeof err),
+                                        "bench/density", err, dn_opts_usage);
+  if (usage_status >= 0)
+    return usage_status;
+  bench_catch_signals();
   static struct dn_result res;
   machine_describe(&res.machine, NULL);
-  if (getloadavg(res.loadavg, 3) != 3)
-    res.loadavg[0] = res.loadavg[1] = res.loadavg[2] = -1;
+  machine_loadavg(res.loadavg);
   res.mem_total_kib = dn_mem_total_kib();
   int rc = measure(&o, &res);
   if (rc == 0) {

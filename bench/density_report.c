@@ -3,8 +3,8 @@
 #include "density_report.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
-#include <stdlib.h>
+
+#include "json_file.h"
 
 #define GOAL_PER_VM_KIB 2048.0
 #define GOAL_RATE 200.0
@@ -120,14 +120,5 @@ int dn_report_json(const char *path, const struct dn_options *o, const struct dn
   for (size_t i = 0; i < res->nrounds; i++)
     add_round(arr, &res->rounds[i], res->machine.nproc);
   cJSON_AddStringToObject(root, "second_round", res->cap_note);
-  char *text = cJSON_Print(root);
-  cJSON_Delete(root);
-  if (!text)
-    return -ENOMEM;
-  FILE *f = fopen(path, "we");
-  int rc = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF ? 0 : -EIO;
-  if (f && fclose(f) != 0)
-    rc = -EIO;
-  free(text);
-  return rc;
+  return json_file_write(path, root);
 }

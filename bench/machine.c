@@ -79,3 +79,8 @@ void machine_describe(struct machine *m, const char *runsc) {
   describe_kvm(m->kvm, sizeof m->kvm);
   describe_runsc(m->runsc, sizeof m->runsc, runsc);
 }
+
+void machine_loadavg(double out[3]) {
+  if (getloadavg(out, 3) != 3)
+    out[0] = out[1] = out[2] = -1;
+}

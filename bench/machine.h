@@ -15,4 +15,7 @@ struct machine {
  * (gVisor not measured). Runs `runsc --version` directly, without a shell. */
 void machine_describe(struct machine *m, const char *runsc);
 
+/* The load averages over 1, 5 and 15 minutes now; all -1 when unknown. */
+void machine_loadavg(double out[3]);
+
 #endif

@@ -6,7 +6,6 @@
  * is ended (SIGKILL, reaped) after its HELLO, and that teardown is timed
  * too. Not a test: a figure. */
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,21 +15,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench_main.h"
 #include "restore.h"
 #include "restore_opts.h"
 #include "restore_report.h"
 #include "restore_snap.h"
 #include "restore_vm.h"
 #include "runcmd.h"
-
-enum { EXIT_ALL_OK = 0, EXIT_RUNS_FAILED = 1, EXIT_USAGE = 2, EXIT_HARNESS = 3 };
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig) {
-  (void)sig;
-  interrupted = 1;
-}
 
 struct harness {
   const struct rs_options *o;
@@ -67,21 +58,6 @@ static int make_workdir(struct harness *h) {
       rc = join(h->snap[i], h->dir, rs_image_key(i));
   }
   return rc;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-  (void)st;
-  (void)ftw;
-  return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static void log_first_line(const char *log, char *out, size_t cap) {
-  FILE *f = fopen(log, "re");
-  out[0] = '\0';
-  if (f && fgets(out, (int)cap, f))
-    out[strcspn(out, "\n")] = '\0';
-  if (f)
-    fclose(f);
 }
 
 /* A VMM started ahead and paused: once its control socket answers "stats"
@@ -139,7 +115,7 @@ static int one_vm(struct harness *h, enum rs_kind k, char **argv, double t[4], c
   t[2] = rvm_now_ms() - kill_ms;
   if (rc < 0) {
     char line[160];
-    log_first_line(h->log, line, sizeof line);
+    rvm_log_first_line(h->log, line, sizeof line);
     snprintf(why, cap, "%s: %s", rvm_why(rc), line);
   }
   return rc;
@@ -225,11 +201,11 @@ static void measure_image(struct harness *h, enum rs_image i) {
     return;
   }
   record_snapshot_size(ir, h->snap[i]);
-  for (int k = 0; k < RS_KINDS && !interrupted; k++)
+  for (int k = 0; k < RS_KINDS && !bench_interrupted; k++)
     warm_up(h, i, k);
   bool progress = isatty(STDERR_FILENO);
-  for (size_t round = 0; round < h->o->runs && !interrupted; round++) {
-    for (int k = 0; k < RS_KINDS && !interrupted; k++)
+  for (size_t round = 0; round < h->o->runs && !bench_interrupted; round++) {
+    for (int k = 0; k < RS_KINDS && !bench_interrupted; k++)
       timed_run(h, i, k, round);
     if (progress)
       fprintf(stderr, "\r%s: round %zu/%zu", rs_image_key(i), round + 1, h->o->runs);
@@ -244,8 +220,8 @@ static int measure_floor(struct harness *h) {
   static char *const env[] = {NULL};
   char *argv[] = {(char *)h->o->vmm, "--version", NULL};
   struct cmd c = {
-      .argv = argv, .envp = env, .timeout_s = h->o->timeout_s, .interrupt = &interrupted};
-  for (size_t n = 0; n <= h->o->runs && !interrupted; n++) {
+      .argv = argv, .envp = env, .timeout_s = h->o->timeout_s, .interrupt = &bench_interrupted};
+  for (size_t n = 0; n <= h->o->runs && !bench_interrupted; n++) {
     int rc = run_cmd(&c, &res);
     if (rc < 0)
       return rc;
@@ -262,13 +238,13 @@ static int measure(struct harness *h) {
     return rc;
   }
   rc = measure_floor(h);
-  for (int i = 0; i < RS_IMAGES && rc == 0 && !interrupted; i++)
+  for (int i = 0; i < RS_IMAGES && rc == 0 && !bench_interrupted; i++)
     if (!h->o->skip[i])
       measure_image(h, i);
   if (rc < 0)
     fprintf(stderr, "bench/restore: cannot run the commands: %s\n", strerror(-rc));
-  h->r->interrupted = interrupted;
-  if (nftw(h->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+  h->r->interrupted = bench_interrupted;
+  if (bench_remove_tree(h->dir) != 0)
     fprintf(stderr, "bench/restore: cannot remove %s\n", h->dir);
   return rc;
 }
@@ -311,21 +287,11 @@ static bool any_failed(const struct rs_options *o, const struct rs_result *r) {
 int main(int argc, char **argv) {
   struct rs_options o;
   char err[256];
-  switch (rs_opts_parse(argc, argv, &o, err, sizeof err)) {
-  case CMDLINE_HELP:
-    rs_opts_usage(stdout);
-    return EXIT_ALL_OK;
-  case CMDLINE_ERROR:
-    fprintf(stderr, "bench/restore: %s\n", err);
-    rs_opts_usage(stderr);
-    return EXIT_USAGE;
-  case CMDLINE_RUN:
-    break;
-  }
-  struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: poll returns EINTR */
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
+  int usage_status = bench_cmdline_exit(rs_opts_parse(argc, argv, &o, err, sizeof err),
+                                        "bench/restore", err, rs_opts_usage);
+  if (usage_status >= 0)
+    return usage_status;
+  bench_catch_signals();
   struct harness *h = calloc(1, sizeof *h);
   struct rs_result *r = calloc(1, sizeof *r);
   int rc = h && r && alloc_series(r, o.runs) == 0 ? 0 : -ENOMEM;
@@ -333,8 +299,7 @@ int main(int argc, char **argv) {
     h->o = &o;
     h->r = r;
     machine_describe(&r->machine, NULL);
-    if (getloadavg(r->loadavg, 3) != 3)
-      r->loadavg[0] = r->loadavg[1] = r->loadavg[2] = -1;
+    machine_loadavg(r->loadavg);
     rc = measure(h);
   }
   if (rc == 0) {

@@ -3,10 +3,11 @@
 #include "restore_report.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "json_file.h"
 
 #define GOAL_SPAWN_MS 3.0
 #define GOAL_PRESTARTED_MS 1.0
@@ -163,14 +164,5 @@ int rs_report_json(const char *path, const struct rs_options *o, const struct rs
     if (!o->skip[i])
       add_image(root, i, &r->img[i]);
   cJSON_AddStringToObject(root, "python_function_snapshot", NO_FUNCTION_SNAPSHOT);
-  char *text = cJSON_Print(root);
-  cJSON_Delete(root);
-  if (!text)
-    return -ENOMEM;
-  FILE *f = fopen(path, "we");
-  int rc = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF ? 0 : -EIO;
-  if (f && fclose(f) != 0)
-    rc = -EIO;
-  free(text);
-  return rc;
+  return json_file_write(path, root);
 }

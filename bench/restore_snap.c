@@ -32,16 +32,6 @@ static int path_in(char *out, const char *dir, const char *name) {
   return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
 }
 
-/* The VMM's log's first line, for a failure message. */
-static void first_log_line(const char *log, char *out, size_t cap) {
-  FILE *f = fopen(log, "re");
-  out[0] = '\0';
-  if (f && fgets(out, (int)cap, f))
-    out[strcspn(out, "\n")] = '\0';
-  if (f)
-    fclose(f);
-}
-
 /* pause, snapshot, shutdown through api; then the VMM must exit 143. */
 static int snapshot_and_stop(const struct rsnap_args *a, struct rvm *v, const char *api,
                              const char *dir, char *err, size_t errlen) {
@@ -88,7 +78,7 @@ int rsnap_take(const struct rsnap_args *a, const char *dir, double *took_ms, cha
   if ((rc = rvm_wait_ready(&v, v.spawn_ms + a->timeout_s * 1e3)) < 0) {
     char line[256];
     rvm_end(&v);
-    first_log_line(log, line, sizeof line);
+    rvm_log_first_line(log, line, sizeof line);
     snprintf(err, errlen, "no \"ready\" from the fresh VM (%s): %s", rvm_why(rc), line);
     return rc;
   }

@@ -317,3 +317,12 @@ int rvm_wait_exit(struct rvm *v, double deadline_ms) {
   kill(-v->pid, SIGKILL); /* whatever it may have left in its group */
   return reap(v);
 }
+
+void rvm_log_first_line(const char *log, char *out, size_t cap) {
+  FILE *f = fopen(log, "re");
+  out[0] = '\0';
+  if (f && fgets(out, (int)cap, f))
+    out[strcspn(out, "\n")] = '\0';
+  if (f)
+    fclose(f);
+}

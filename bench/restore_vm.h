@@ -36,6 +36,10 @@ int rvm_wait_ready(struct rvm *v, double deadline_ms);
  * "ready\n" is complete, 0 to wait more, -ECHILD when it closed without it. */
 int rvm_read_ready(struct rvm *v);
 
+/* The first line of the VMM's log at log (without its newline), for a
+ * failure message; "" when there is none. */
+void rvm_log_first_line(const char *log, char *out, size_t cap);
+
 /* What a negative return of these functions means, in words. */
 const char *rvm_why(int rc);
 

@@ -7,21 +7,19 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench_main.h"
 #include "runbench.h"
 #include "runbench_opts.h"
 #include "runbench_report.h"
 #include "runcmd.h"
 
-enum { EXIT_ALL_OK = 0, EXIT_RUNS_FAILED = 1, EXIT_USAGE = 2, EXIT_HARNESS = 3 };
 #define ARGV_MAX 24
 #define TIMINGS_MAX 4096
 
@@ -49,16 +47,9 @@ static const char DRIVER[] =
     "    value = value.encode()\n"
     "sys.stdout.buffer.write(value or b'')\n";
 
-static volatile sig_atomic_t interrupted;
-
 /* The measured commands' environment: none, so that nothing in the caller's
  * (HEARTH_VMM, PYTHON*) changes what is measured. */
 static char *const empty_env[] = {NULL};
-
-static void on_signal(int sig) {
-  (void)sig;
-  interrupted = 1;
-}
 
 struct harness {
   const struct rb_options *o;
@@ -132,12 +123,6 @@ static int make_workdir(struct harness *h) {
   return rc == 0 ? write_file(h->driver, DRIVER) : rc;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-  (void)st;
-  (void)ftw;
-  return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
 /* ---- commands ----------------------------------------------------------- */
 
 static void set_argv(char **argv, const char *const *words) {
@@ -184,7 +169,7 @@ static int run_once(struct harness *h, enum rb_workload w, enum rb_kind k) {
                   .envp = empty_env,
                   .stdin_path = h->event,
                   .timeout_s = h->o->timeout_s,
-                  .interrupt = &interrupted};
+                  .interrupt = &bench_interrupted};
   return run_cmd(&c, &h->res);
 }
 
@@ -251,7 +236,7 @@ static int timed_run(struct harness *h, enum rb_workload w, enum rb_kind k, size
 static int measure_workload(struct harness *h, enum rb_workload w) {
   struct rb_workload_result *wr = &h->r->w[w];
   wr->started = true;
-  for (int k = 0; k < RB_KINDS && !interrupted; k++) { /* warm-up: page cache, image cache */
+  for (int k = 0; k < RB_KINDS && !bench_interrupted; k++) { /* warm-up: page cache, image cache */
     int rc = run_once(h, w, k);
     if (rc < 0)
       return rc;
@@ -262,8 +247,8 @@ static int measure_workload(struct harness *h, enum rb_workload w) {
       snprintf(wr->kinds[k].warmup, RB_TEXT, "FAILED: %s", why);
   }
   bool progress = isatty(STDERR_FILENO);
-  for (size_t round = 0; round < h->o->runs && !interrupted; round++) {
-    for (int k = 0; k < RB_KINDS && !interrupted; k++) {
+  for (size_t round = 0; round < h->o->runs && !bench_interrupted; round++) {
+    for (int k = 0; k < RB_KINDS && !bench_interrupted; k++) {
       int rc = timed_run(h, w, k, round);
       if (rc < 0)
         return rc;
@@ -307,13 +292,13 @@ static int measure(struct harness *h) {
   if (h->o->cold && (rc = drop_caches()) < 0)
     fprintf(stderr, "bench/run: --cold: cannot drop the page cache: %s (run as root)\n",
             strerror(-rc));
-  for (int w = 0; w < RB_WORKLOADS && rc == 0 && !interrupted; w++)
+  for (int w = 0; w < RB_WORKLOADS && rc == 0 && !bench_interrupted; w++)
     if (!h->o->skip[w])
       rc = measure_workload(h, w);
   if (rc < 0)
     fprintf(stderr, "bench/run: cannot run the commands: %s\n", strerror(-rc));
-  h->r->interrupted = interrupted;
-  if (nftw(h->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+  h->r->interrupted = bench_interrupted;
+  if (bench_remove_tree(h->dir) != 0)
     fprintf(stderr, "bench/run: cannot remove %s\n", h->dir);
   return rc;
 }
@@ -329,21 +314,11 @@ static bool any_failed(const struct rb_options *o, const struct rb_result *r) {
 int main(int argc, char **argv) {
   struct rb_options o;
   char err[256];
-  switch (rb_opts_parse(argc, argv, &o, err, sizeof err)) {
-  case CMDLINE_HELP:
-    rb_opts_usage(stdout);
-    return EXIT_ALL_OK;
-  case CMDLINE_ERROR:
-    fprintf(stderr, "bench/run: %s\n", err);
-    rb_opts_usage(stderr);
-    return EXIT_USAGE;
-  case CMDLINE_RUN:
-    break;
-  }
-  struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: poll returns EINTR */
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
+  int usage_status = bench_cmdline_exit(rb_opts_parse(argc, argv, &o, err, sizeof err), "bench/run",
+                                        err, rb_opts_usage);
+  if (usage_status >= 0)
+    return usage_status;
+  bench_catch_signals();
   struct harness *h = calloc(1, sizeof *h);
   struct rb_result *r = calloc(1, sizeof *r);
   int rc = h && r && alloc_series(r, o.runs) == 0 ? 0 : -ENOMEM;

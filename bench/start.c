@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "bench_main.h"
 #include "figures.h"
 #include "options.h"
 #include "report.h"
@@ -25,15 +26,6 @@
 #include "workload.h"
 
 #define SANDBOX_ID_MAX 64
-
-enum { EXIT_ALL_OK = 0, EXIT_RUNS_FAILED = 1, EXIT_USAGE = 2, EXIT_HARNESS = 3 };
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig) {
-  (void)sig;
-  interrupted = 1;
-}
 
 /* Everything one benchmark needs between runs. */
 struct harness {
@@ -74,7 +66,7 @@ static bool runnable(const struct harness *h, enum kind k) {
 
 static void pause_ms(double ms) {
   struct timespec ts = {.tv_sec = (time_t)(ms / 1e3), .tv_nsec = (long)(fmod(ms, 1e3) * 1e6)};
-  while (ms > 0 && !interrupted && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+  while (ms > 0 && !bench_interrupted && nanosleep(&ts, &ts) < 0 && errno == EINTR)
     ;
 }
 
@@ -83,8 +75,10 @@ static int run_kind(struct harness *h, enum kind k) {
   pause_ms(h->o->pause_ms);
   if (k == KIND_HEARTH && unlink(h->wd.stats) < 0 && errno != ENOENT)
     return -errno; /* a stale stats file must never be read as this run's */
-  struct cmd c = {
-      .argv = h->argv[k], .envp = h->envp, .timeout_s = h->o->timeout_s, .interrupt = &interrupted};
+  struct cmd c = {.argv = h->argv[k],
+                  .envp = h->envp,
+                  .timeout_s = h->o->timeout_s,
+                  .interrupt = &bench_interrupted};
   return run_cmd(&c, &h->res);
 }
 
@@ -192,7 +186,7 @@ static int warm_up_one(struct harness *h, enum kind k) {
 static int warm_up(struct harness *h) {
   int rc = 0;
   set_fixed_expected(h);
-  for (int k = 0; k < KIND_COUNT && rc == 0 && !interrupted; k++)
+  for (int k = 0; k < KIND_COUNT && rc == 0 && !bench_interrupted; k++)
     if (!h->o->skip[k])
       rc = warm_up_one(h, k);
   return rc;
@@ -201,8 +195,8 @@ static int warm_up(struct harness *h) {
 static int timed_rounds(struct harness *h) {
   bool progress = isatty(STDERR_FILENO);
   size_t runs = h->o->runs[h->w];
-  for (size_t round = 0; round < runs && !interrupted; round++) {
-    for (int k = 0; k < KIND_COUNT && !interrupted; k++) {
+  for (size_t round = 0; round < runs && !bench_interrupted; round++) {
+    for (int k = 0; k < KIND_COUNT && !bench_interrupted; k++) {
       int rc = runnable(h, k) ? timed_run(h, k, round) : 0;
       if (rc < 0)
         return rc;
@@ -212,7 +206,7 @@ static int timed_rounds(struct harness *h) {
   }
   if (progress)
     fprintf(stderr, "\r%40s\r", "");
-  h->r->interrupted = interrupted;
+  h->r->interrupted = bench_interrupted;
   return 0;
 }
 
@@ -281,13 +275,6 @@ static long self_hwm_kib(void) {
   return kib;
 }
 
-static void catch_signals(void) {
-  struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: poll returns EINTR */
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-}
-
 /* Every workload inside a fresh work directory, removed after. */
 static int measure(struct harness *h) {
   int rc = workdir_create(&h->wd, h->o->hello);
@@ -301,7 +288,7 @@ static int measure(struct harness *h) {
   set_paths(h);
   if (rc == 0)
     rc = start_sandbox(h);
-  for (int w = 0; w < WORKLOAD_COUNT && rc == 0 && !interrupted; w++)
+  for (int w = 0; w < WORKLOAD_COUNT && rc == 0 && !bench_interrupted; w++)
     if (!h->o->skip_workload[w])
       rc = measure_workload(h, w);
   if (h->envp)
@@ -364,17 +351,10 @@ static int run_bench(const struct bench_options *o) {
 int main(int argc, char **argv) {
   struct bench_options o;
   char err[256];
-  switch (options_parse(argc, argv, &o, err, sizeof err)) {
-  case CMDLINE_HELP:
-    options_usage(stdout);
-    return EXIT_ALL_OK;
-  case CMDLINE_ERROR:
-    fprintf(stderr, "bench/start: %s\n", err);
-    options_usage(stderr);
-    return EXIT_USAGE;
-  case CMDLINE_RUN:
-    break;
-  }
-  catch_signals();
+  int usage_status = bench_cmdline_exit(options_parse(argc, argv, &o, err, sizeof err),
+                                        "bench/start", err, options_usage);
+  if (usage_status >= 0)
+    return usage_status;
+  bench_catch_signals();
   return run_bench(&o);
 }

@@ -1,6 +1,6 @@
-/* cmdline.h - what bench/start, bench/run, bench/restore and bench/density share in reading their flags:
- * the getopt_long loop (-h asks for help; an unknown flag, a bad value or a
- * stray argument is an error that names it) and the checks of numbers. */
+/* cmdline.h - what bench/start, bench/run, bench/restore and bench/density share in reading their
+ * flags: the getopt_long loop (-h asks for help; an unknown flag, a bad value or a stray argument
+ * is an error that names it) and the checks of numbers. */
 #ifndef HEARTH_BENCH_CMDLINE_H
 #define HEARTH_BENCH_CMDLINE_H
 

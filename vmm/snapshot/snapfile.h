@@ -36,7 +36,7 @@ enum snap_section {
  * the XSAVE features the guest may use. A restore on a CPU that differs
  * is refused. */
 struct snap_cpu_id {
-  char vendor[13]; /* CPUID leaf 0, NUL-terminated */
+  char vendor[13];    /* CPUID leaf 0, NUL-terminated */
   uint32_t signature; /* CPUID leaf 1 EAX */
   uint64_t xcr0_supported;
 };

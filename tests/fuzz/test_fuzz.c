@@ -21,8 +21,8 @@
 #include <unistd.h>
 
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
-#define DEFAULT_SEEDS "1-3"
-#define DEFAULT_ITERATIONS "3000"
+#define DEFAULT_SEEDS "1-4"
+#define DEFAULT_ITERATIONS "5000"
 #define RUN_TIMEOUT "50" /* --timeout of each run: below the harness's own 60 s */
 #define HOST_PORT "7"    /* guest connects to CID 2 port 7 reach the host peer */
 

@@ -112,6 +112,10 @@ static void test_pause_resume_spinning(void **state) {
   char api[PATH_MAX];
   int fd = start_spin(t, &v, api);
   assert_error(bgvmm_api(fd, "{\"cmd\":\"resume\"}"), "not allowed while running");
+  /* Pause only once the guest is in its loop (its banner is out), so the
+   * pause has to kick it out of KVM_RUN. */
+  for (int i = 0; i < 2000 && !strstr(bgvmm_output(v.err), "spin: looping forever"); i++)
+    usleep(5000);
   assert_ok_state(bgvmm_api(fd, "{\"cmd\":\"pause\"}"), "paused");
   assert_ok_state(bgvmm_api(fd, "{\"cmd\":\"pause\"}"), "paused");
   const char *stats = bgvmm_api(fd, "{\"cmd\":\"stats\"}");

@@ -131,6 +131,47 @@ static void test_pause_resume_spinning(void **state) {
   assert_string_equal(bgvmm_output(v.err), "spin: looping forever\n");
 }
 
+/* Starts vsock_echo serving `conns` connections on port 5000, with the
+ * control socket at dir/api.sock and vsock at dir/v.sock (paths into api
+ * and uds), and waits until it listens. `flag` is an extra hearth-vmm flag
+ * or NULL. Returns a control connection. */
+static int start_echo(struct itest *t, struct bgvmm *v, char *api, char *uds, const char *flag,
+                      const char *conns) {
+  itest_put_guest(t, "vsock_echo", "/vsock_echo");
+  path_in(api, t->dir, "api.sock");
+  path_in(uds, t->dir, "v.sock");
+  const char *argv[24] = {"hearth-vmm",
+                          "--guest-pages",
+                          itest_guest_pages,
+                          "--root",
+                          t->root,
+                          "--api-sock",
+                          api,
+                          "--vsock-uds",
+                          uds,
+                          "--ready-fd",
+                          "3",
+                          "--timeout",
+                          "60"};
+  size_t n = 13;
+  if (flag)
+    argv[n++] = flag;
+  const char *tail[] = {"--", "/vsock_echo", "serial", "5000", conns, NULL};
+  memcpy(&argv[n], tail, sizeof tail);
+  bgvmm_start(v, t->dir, "vmm", argv, 1);
+  bgvmm_wait_ready(v);
+  return bgvmm_api_connect(api);
+}
+
+/* Waits for the echo guest to end and checks it ended well, saying `want`. */
+static void finish_echo(struct bgvmm *v, int fd, const char *want) {
+  int status = bgvmm_finish(v);
+  close(fd);
+  if (status != 0 || strcmp(bgvmm_output(v->out), want) != 0)
+    fail_msg("status %d, stdout '%s', stderr:\n%s", status, bgvmm_output(v->out),
+             bgvmm_output(v->err));
+}
+
 /* A guest blocked in accept(): the pause wakes the wait, the call is put
  * back to be made again, and after resume the same accept() takes the
  * connection and the echo completes with status 0. */
@@ -138,16 +179,7 @@ static void test_pause_resume_blocked_accept(void **state) {
   struct itest *t = *state;
   struct bgvmm v;
   char api[PATH_MAX], uds[PATH_MAX];
-  itest_put_guest(t, "vsock_echo", "/vsock_echo");
-  path_in(api, t->dir, "api.sock");
-  path_in(uds, t->dir, "v.sock");
-  bgvmm_start(&v, t->dir, "vmm",
-              ARGS("hearth-vmm", "--guest-pages", itest_guest_pages, "--root", t->root,
-                   "--api-sock", api, "--vsock-uds", uds, "--ready-fd", "3", "--timeout", "60",
-                   "--", "/vsock_echo", "serial", "5000", "1"),
-              1);
-  bgvmm_wait_ready(&v);
-  int fd = bgvmm_api_connect(api);
+  int fd = start_echo(t, &v, api, uds, NULL, "1");
   assert_ok_state(bgvmm_api(fd, "{\"cmd\":\"pause\"}"), "paused");
   const char *stats = bgvmm_api(fd, "{\"cmd\":\"stats\"}");
   if (!strstr(stats, "\"accept\":") || !strstr(stats, "\"listen\":1"))
@@ -156,11 +188,7 @@ static void test_pause_resume_blocked_accept(void **state) {
   /* stats while running: served between two restarts of accept() */
   assert_true(strstr(bgvmm_api(fd, "{\"cmd\":\"stats\"}"), "\"ok\":true") != NULL);
   bgvmm_echo(uds, 5000, "through a restarted accept");
-  int status = bgvmm_finish(&v);
-  close(fd);
-  if (status != 0 || strcmp(bgvmm_output(v.out), "echo: 1 connections, 27 bytes\n") != 0)
-    fail_msg("status %d, stdout '%s', stderr:\n%s", status, bgvmm_output(v.out),
-             bgvmm_output(v.err));
+  finish_echo(&v, fd, "echo: 1 connections, 27 bytes\n");
 }
 
 /* stats' vsock counters: after one echoed connection, the guest's bytes
@@ -169,16 +197,7 @@ static void test_stats_count_vsock(void **state) {
   struct itest *t = *state;
   struct bgvmm v;
   char api[PATH_MAX], uds[PATH_MAX];
-  itest_put_guest(t, "vsock_echo", "/vsock_echo");
-  path_in(api, t->dir, "api.sock");
-  path_in(uds, t->dir, "v.sock");
-  bgvmm_start(&v, t->dir, "vmm",
-              ARGS("hearth-vmm", "--guest-pages", itest_guest_pages, "--root", t->root,
-                   "--api-sock", api, "--vsock-uds", uds, "--ready-fd", "3", "--timeout", "60",
-                   "--", "/vsock_echo", "serial", "5000", "2"),
-              1);
-  bgvmm_wait_ready(&v);
-  int fd = bgvmm_api_connect(api);
+  int fd = start_echo(t, &v, api, uds, NULL, "2");
   const char *stats = bgvmm_api(fd, "{\"cmd\":\"stats\"}");
   if (!strstr(stats, "\"sockets\":1,\"connections\":0,\"listeners\":1,\"bytes_in\":0,"))
     fail_msg("stats before a connection: %s", stats);
@@ -188,11 +207,7 @@ static void test_stats_count_vsock(void **state) {
   if (!strstr(stats, "\"listeners\":1,\"bytes_in\":6,\"bytes_out\":6}"))
     fail_msg("stats after a connection: %s", stats);
   bgvmm_echo(uds, 5000, "second");
-  int status = bgvmm_finish(&v);
-  close(fd);
-  if (status != 0 || strcmp(bgvmm_output(v.out), "echo: 2 connections, 13 bytes\n") != 0)
-    fail_msg("status %d, stdout '%s', stderr:\n%s", status, bgvmm_output(v.out),
-             bgvmm_output(v.err));
+  finish_echo(&v, fd, "echo: 2 connections, 13 bytes\n");
 }
 
 /* The same through the LSTAR stub (--no-rewrite): the restarted call is an
@@ -201,43 +216,21 @@ static void test_pause_resume_lstar_accept(void **state) {
   struct itest *t = *state;
   struct bgvmm v;
   char api[PATH_MAX], uds[PATH_MAX];
-  itest_put_guest(t, "vsock_echo", "/vsock_echo");
-  path_in(api, t->dir, "api.sock");
-  path_in(uds, t->dir, "v.sock");
-  bgvmm_start(&v, t->dir, "vmm",
-              ARGS("hearth-vmm", "--guest-pages", itest_guest_pages, "--root", t->root,
-                   "--no-rewrite", "--api-sock", api, "--vsock-uds", uds, "--ready-fd", "3",
-                   "--timeout", "60", "--", "/vsock_echo", "serial", "5000", "1"),
-              1);
-  bgvmm_wait_ready(&v);
-  int fd = bgvmm_api_connect(api);
+  int fd = start_echo(t, &v, api, uds, "--no-rewrite", "1");
   assert_ok_state(bgvmm_api(fd, "{\"cmd\":\"pause\"}"), "paused");
   const char *stats = bgvmm_api(fd, "{\"cmd\":\"stats\"}");
   if (!strstr(stats, "\"syscall\":0,\"lstar_syscall\":"))
     fail_msg("stats of a --no-rewrite guest: %s", stats);
   assert_ok_state(bgvmm_api(fd, "{\"cmd\":\"resume\"}"), "running");
   bgvmm_echo(uds, 5000, "via lstar");
-  int status = bgvmm_finish(&v);
-  close(fd);
-  if (status != 0 || strcmp(bgvmm_output(v.out), "echo: 1 connections, 10 bytes\n") != 0)
-    fail_msg("status %d, stdout '%s', stderr:\n%s", status, bgvmm_output(v.out),
-             bgvmm_output(v.err));
+  finish_echo(&v, fd, "echo: 1 connections, 10 bytes\n");
 }
 
 static void test_shutdown_blocked_accept(void **state) {
   struct itest *t = *state;
   struct bgvmm v;
   char api[PATH_MAX], uds[PATH_MAX];
-  itest_put_guest(t, "vsock_echo", "/vsock_echo");
-  path_in(api, t->dir, "api.sock");
-  path_in(uds, t->dir, "v.sock");
-  bgvmm_start(&v, t->dir, "vmm",
-              ARGS("hearth-vmm", "--guest-pages", itest_guest_pages, "--root", t->root,
-                   "--api-sock", api, "--vsock-uds", uds, "--ready-fd", "3", "--timeout", "60",
-                   "--", "/vsock_echo", "serial", "5000", "1"),
-              1);
-  bgvmm_wait_ready(&v);
-  shutdown_and_expect_143(&v, bgvmm_api_connect(api));
+  shutdown_and_expect_143(&v, start_echo(t, &v, api, uds, NULL, "1"));
   assert_int_equal(access(api, F_OK), -1); /* the socket file is removed */
 }
 

@@ -11,6 +11,7 @@
  * failing handler's status, a crash's 128+N, a timeout (124), logs on stderr
  * and never in stdout, four runs at once, SIGTERM, a tampered image refused
  * (125, before any VM), zip-slip code refused on the host, and flag errors. */
+#include "echorun.h"
 #include "itest.h"
 
 #include <archive.h>
@@ -457,23 +458,9 @@ static void test_four_at_once(void **state) {
     build_argv(t, image_dir(native ? "base" : "python"),
                native ? native_handler("echo") : example("python-echo"),
                (const char *const[]){"--timeout", "60", NULL}, argv);
-    struct spawn_result r = {0};
-    int rc = spawn_capture(HEARTH_CLI_PATH, (char *const *)argv, itest_vmm_environment(), event,
-                           strlen(event), RUN_TIMEOUT_MS, &r);
-    bool ok = rc == 0 && r.status == 0 && r.out_len == strlen(event) &&
-              memcmp(r.out, event, r.out_len) == 0;
-    if (!ok)
-      fprintf(stderr, "run %d: status %d, stdout '%s', stderr:\n%s\n", i, r.status,
-              r.out ? r.out : "", r.err ? r.err : "");
-    _exit(ok ? 0 : 1);
+    echorun_child(i, HEARTH_CLI_PATH, argv, event, RUN_TIMEOUT_MS);
   }
-  int failed = 0;
-  for (int i = 0; i < 4; i++) {
-    int status;
-    assert_int_equal(waitpid(kids[i], &status, 0), kids[i]);
-    failed += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
-  }
-  assert_int_equal(failed, 0);
+  assert_int_equal(echorun_reap(kids, 4), 0);
   assert_vm_gone(t);
 }
 

@@ -8,6 +8,7 @@
  * first runs at once all answer and publish one snapshot; a snapshot whose
  * image no longer verifies is not used; new code on a used image starts
  * from the image snapshot. */
+#include "echorun.h"
 #include "itest.h"
 
 #include <cjson/cJSON.h>
@@ -283,23 +284,9 @@ static void test_four_first_runs(void **state) {
     char own[32];
     snprintf(own, sizeof own, "timings-%d.json", i);
     argv[11] = join(timings, t->dir, own); /* --timings FILE: one each */
-    struct spawn_result r = {0};
-    int rc = spawn_capture(HEARTH_CLI_PATH, (char *const *)argv, itest_vmm_environment(), event,
-                           strlen(event), RUN_TIMEOUT_MS, &r);
-    bool ok = rc == 0 && r.status == 0 && r.out_len == strlen(event) &&
-              memcmp(r.out, event, r.out_len) == 0;
-    if (!ok)
-      fprintf(stderr, "run %d: status %d, stdout '%s', stderr:\n%s\n", i, r.status,
-              r.out ? r.out : "", r.err ? r.err : "");
-    _exit(ok ? 0 : 1);
+    echorun_child(i, HEARTH_CLI_PATH, argv, event, RUN_TIMEOUT_MS);
   }
-  int failed = 0;
-  for (int i = 0; i < 4; i++) {
-    int status;
-    assert_int_equal(waitpid(kids[i], &status, 0), kids[i]);
-    failed += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
-  }
-  assert_int_equal(failed, 0);
+  assert_int_equal(echorun_reap(kids, 4), 0);
   assert_int_equal(snapshots_named(t, "fn-", NULL), 1);
   assert_int_equal(snapshots_named(t, ".tmp-", NULL), 0);
 }
